@@ -214,11 +214,11 @@ type Event struct {
 	Vault    Vault     `json:"vault"`
 
 	Operation Operation `json:"operation"`
-	Object    Object    `json:"object"`
+	Object    Object    `json:"object,omitzero"`
 	Caller    Caller    `json:"caller"`
 
 	// IP is the caller's address when the log gives one as an address.
-	IP netip.Addr `json:"ip"`
+	IP netip.Addr `json:"ip,omitzero"`
 	// Host keeps a source that is not an address, e.g. "AWS Internal" or
 	// "secretsmanager.amazonaws.com".
 	Host string `json:"host,omitempty"`
