@@ -132,7 +132,11 @@ func (r *Reader) read(name string, in io.Reader) {
 		r.Stats.problem(event.Location{File: name}, "binary data (a NUL byte in the first 8 KiB), not a log file: skipped")
 		return
 	}
-	if err := r.stream.readAll(name, pr, r.convert); err != nil {
+	read := func() error { return r.stream.readAll(name, pr, r.convert) }
+	if isCSVHeader(head) {
+		read = func() error { return r.stream.readCSV(name, pr) }
+	}
+	if err := read(); err != nil {
 		r.Stats.problem(event.Location{File: name}, describeReadErr(err, gz))
 	}
 }

@@ -70,7 +70,7 @@ func BenchmarkAppendJSON(b *testing.B) {
 	e := Event{Time: time.Now().UTC(), Provider: ProviderAzureKeyVault, Vault: Vault{ID: "/subscriptions/x/vaults/kv", Name: "kv"},
 		Operation: Operation{Name: "SecretGet", Class: ClassRead}, Object: Object{Kind: KindSecret, Name: "db", Version: "0123456789abcdef"},
 		Caller: Caller{Type: IdentityServicePrincipal, ObjectID: "d4ba3e84-0444-4841-aaf7-000000000000", AppID: "3686488a-04fc-4d8a-b967-61f98ec41efe"},
-		IP: netip.MustParseAddr("10.1.2.3"), UserAgent: "azsdk-net-Security.KeyVault.Secrets/4.5.0", CorrelationID: "1216de2d-b866-4950-983f-46775e7fe659",
+		IP:     netip.MustParseAddr("10.1.2.3"), UserAgent: "azsdk-net-Security.KeyVault.Secrets/4.5.0", CorrelationID: "1216de2d-b866-4950-983f-46775e7fe659",
 		Result: Result{Outcome: OutcomeSuccess, Status: 200}, Source: Location{File: "PT1H.json", Line: 12345}}
 	buf := make([]byte, 0, 4096)
 	b.ReportAllocs()

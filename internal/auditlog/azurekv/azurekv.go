@@ -129,6 +129,11 @@ func (d *Decoder) Decode(v *fastjson.Value, loc event.Location, emit record.Emit
 	ev.Operation.Class = classify(ev.Operation.Name)
 	d.object(ev)
 	d.caller(ev)
+	if ev.Caller.Type == event.IdentityAnonymous && bytes.HasSuffix(f.op, []byte(notificationSuffix)) {
+		// Key Vault itself publishes Event Grid notifications.
+		ev.Caller.Type = event.IdentityProviderService
+		ev.Caller.InvokedBy = providerService
+	}
 	ev.IP, ev.Host = record.ParseAddr(&d.in, f.ip)
 	ev.UserAgent = d.in.Bytes(f.clientInfo)
 	if len(f.correlation) > 0 {
@@ -171,6 +176,12 @@ func (d *Decoder) vault(ev *event.Event) bool {
 	ev.Vault.Name = id[len(vaultIDPrefix):]
 	return true
 }
+
+// Key Vault's own records: Event Grid notifications it publishes.
+const (
+	notificationSuffix = "EventGridNotification"
+	providerService    = "Microsoft.KeyVault"
+)
 
 // vaultIDPrefix starts the id of a vault known only by its name.
 const vaultIDPrefix = "azure-keyvault:"

@@ -224,17 +224,29 @@ func (d *Decoder) secretObject(v, params *fastjson.Value, serviceEvent bool) {
 	o.Version = d.in.Bytes(ver)
 }
 
-// kmsKey returns the key a KMS record touched: the first AWS::KMS::Key
-// resource (the key as KMS resolved it), else requestParameters.keyId.
+// kmsKey returns the key a KMS record touched: the key id of the first
+// AWS::KMS::Key resource that is a key ARN (the key as KMS resolved it, so
+// that calls naming the key by alias or by id agree), else
+// requestParameters.keyId, else the alias of an alias resource.
 func kmsKey(v, params *fastjson.Value) []byte {
+	var alias []byte
 	for _, r := range v.GetArray("resources") {
-		if string(record.Str(r, "type")) == "AWS::KMS::Key" {
-			if arn := record.Str(r, "ARN"); len(arn) > 0 {
-				return keyName(arn)
+		if string(record.Str(r, "type")) != "AWS::KMS::Key" {
+			continue
+		}
+		name := keyName(record.Str(r, "ARN"))
+		if !bytes.HasPrefix(name, []byte("alias/")) {
+			if len(name) > 0 {
+				return name
 			}
+		} else if alias == nil {
+			alias = name
 		}
 	}
-	return keyName(record.Str(params, "keyId"))
+	if id := keyName(record.Str(params, "keyId")); len(id) > 0 {
+		return id
+	}
+	return alias
 }
 
 // str returns the string at key. A value of another type is invalid; an

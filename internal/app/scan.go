@@ -1,0 +1,206 @@
+// Package app runs vaultwatch's commands. The binary's main only turns
+// flags into options and calls in here, so that tests run every command
+// whole, in-process.
+package app
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"vaultwatch/internal/auditlog"
+	"vaultwatch/internal/event"
+)
+
+// ErrMalformed is returned by Scan with Strict when any record was
+// malformed.
+var ErrMalformed = errors.New("malformed records found")
+
+// ScanOptions configure Scan.
+type ScanOptions struct {
+	Paths []string // files, folders, or "-" for Stdin
+	// Events writes each normalized event to Stdout, one JSON object per
+	// line.
+	Events bool
+	// Output is the events' format; only "jsonl" exists.
+	Output string
+	// Strict makes a scan with malformed records fail with ErrMalformed.
+	Strict bool
+	// Progress prints a progress line to Stderr every ProgressEvery once a
+	// scan has run that long. Zero disables it.
+	ProgressEvery time.Duration
+	// MaxProblems is how many malformed records the summary lists.
+	MaxProblems int
+
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// Scan reads every path, prints a summary to Stderr and, with Events, the
+// events to Stdout.
+func Scan(ctx context.Context, o ScanOptions) error {
+	if len(o.Paths) == 0 {
+		return errors.New("scan: no path given (a file, a folder, or - for standard input)")
+	}
+	if o.Output != "" && o.Output != "jsonl" {
+		return fmt.Errorf("scan: unknown output format %q (want jsonl)", o.Output)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.MaxProblems <= 0 {
+		o.MaxProblems = 10
+	}
+	var out *bufio.Writer
+	var buf []byte
+	var werr error
+	emit := func(*event.Event) {}
+	if o.Events {
+		out = bufio.NewWriterSize(o.Stdout, 256<<10)
+		buf = make([]byte, 0, 4096)
+		emit = func(e *event.Event) {
+			if werr != nil {
+				return
+			}
+			buf = e.AppendJSON(buf[:0])
+			buf = append(buf, '\n')
+			_, werr = out.Write(buf)
+		}
+	}
+	r := auditlog.NewReader(emit)
+	if o.Stdin != nil {
+		r.Stdin = o.Stdin
+	}
+	start := o.Now()
+	stop := o.progress(ctx, r.Stats, start)
+	err := r.ReadPaths(ctx, o.Paths)
+	stop()
+	if out != nil && werr == nil {
+		werr = out.Flush()
+	}
+	if err != nil {
+		return fmt.Errorf("scan: %w", err)
+	}
+	if werr != nil {
+		return fmt.Errorf("scan: writing events: %w", werr)
+	}
+	writeSummary(o.Stderr, r.Stats, o.Now().Sub(start), o.MaxProblems)
+	if o.Strict && r.Stats.Malformed > 0 {
+		return fmt.Errorf("scan: %d %w (--strict)", r.Stats.Malformed, ErrMalformed)
+	}
+	return nil
+}
+
+// progress starts the progress reporter and returns its stop function.
+func (o ScanOptions) progress(ctx context.Context, st *auditlog.Stats, start time.Time) func() {
+	if o.ProgressEvery <= 0 || o.Stderr == nil {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(o.ProgressEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				el := o.Now().Sub(start)
+				n := st.Records.Load()
+				fmt.Fprintf(o.Stderr, "progress: %s records, %s read, %s records/s\n",
+					thousands(n), bytesize(st.Bytes.Load()), thousands(int64(float64(n)/el.Seconds())))
+			}
+		}
+	}()
+	return func() { cancel(); wg.Wait() }
+}
+
+func writeSummary(w io.Writer, st *auditlog.Stats, took time.Duration, maxProblems int) {
+	recs := st.Records.Load()
+	rate := ""
+	if s := took.Seconds(); s > 0 {
+		rate = fmt.Sprintf(" (%s records/s)", thousands(int64(float64(recs)/s)))
+	}
+	fmt.Fprintf(w, "scanned %d file(s), %s, %s records in %s%s\n",
+		st.Files, bytesize(st.Bytes.Load()), thousands(recs), took.Round(time.Millisecond), rate)
+	fmt.Fprintf(w, "events: %s\n", thousands(st.Events))
+	if len(st.ByFormat) > 0 {
+		fmt.Fprintln(w, "records per format:")
+		for _, f := range slices.Sorted(maps.Keys(st.ByFormat)) {
+			fmt.Fprintf(w, "  %-28s %12s\n", f, thousands(st.ByFormat[f]))
+		}
+	}
+	if len(st.ByVault) > 0 {
+		fmt.Fprintln(w, "events per vault:")
+		vaults := slices.SortedFunc(maps.Keys(st.ByVault), func(a, b event.Vault) int {
+			return cmp.Or(cmp.Compare(st.ByVault[b], st.ByVault[a]), strings.Compare(a.ID, b.ID))
+		})
+		const maxVaults = 50
+		for i, v := range vaults {
+			if i == maxVaults {
+				fmt.Fprintf(w, "  ... and %d more vaults\n", len(vaults)-maxVaults)
+				break
+			}
+			fmt.Fprintf(w, "  %-28s %12s  %s\n", v.Name, thousands(st.ByVault[v]), v.ID)
+		}
+	}
+	if n := st.SkippedTotal(); n > 0 {
+		fmt.Fprintf(w, "skipped (not vault access): %s\n", thousands(n))
+		for _, k := range slices.Sorted(maps.Keys(st.Skipped)) {
+			fmt.Fprintf(w, "  %-40s %12s\n", k, thousands(st.Skipped[k]))
+		}
+	}
+	fmt.Fprintf(w, "malformed: %s\n", thousands(st.Malformed))
+	for i, p := range st.Problems {
+		if i == maxProblems {
+			fmt.Fprintf(w, "  ... %s more\n", thousands(st.Malformed-int64(maxProblems)))
+			break
+		}
+		fmt.Fprintf(w, "  %s\n", p)
+	}
+	for _, p := range st.Notes {
+		fmt.Fprintf(w, "note: %s\n", p)
+	}
+}
+
+func thousands(n int64) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+func bytesize(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

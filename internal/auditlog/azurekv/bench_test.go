@@ -1,0 +1,52 @@
+package azurekv
+
+import (
+	"bytes"
+	"encoding/json"
+	"path/filepath"
+	"testing"
+
+	"github.com/valyala/fastjson"
+
+	"vaultwatch/internal/event"
+)
+
+// BenchmarkDecode measures parsing (fastjson, reused parser) plus decoding
+// of a typical data-plane SecretGet record, as the reader runs them.
+func BenchmarkDecode(b *testing.B) {
+	for _, bc := range []struct{ name, file string }{
+		{"native", "native-secret-get-user"},
+		{"azkvauditlogs-identity-string", "azkvauditlogs-identity-string"},
+		{"azurediagnostics", "azurediagnostics-rows"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			raw := readRecords(b, filepath.Join("testdata", bc.file, "input.json"))[0]
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, raw); err != nil {
+				b.Fatal(err)
+			}
+			rec := buf.Bytes()
+			var p fastjson.Parser
+			d := NewDecoder()
+			n := 0
+			emit := func(*event.Event) { n++ }
+			loc := event.Location{File: "PT1H.json"}
+			b.SetBytes(int64(len(rec)))
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				v, err := p.ParseBytes(rec)
+				if err != nil {
+					b.Fatal(err)
+				}
+				loc.Line = int64(i + 1)
+				if err := d.Decode(v, loc, emit); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if n != b.N {
+				b.Fatalf("%d events for %d records", n, b.N)
+			}
+		})
+	}
+}

@@ -1,0 +1,156 @@
+package azurekv
+
+import (
+	"bytes"
+
+	"github.com/valyala/fastjson"
+
+	"vaultwatch/internal/event"
+)
+
+// claims holds the token claims Key Vault logs about the caller. Data-plane
+// records use short claim names, control-plane (Vault*) records long URI
+// names, and Log Analytics flattens both into identity_claim_* columns.
+type claims struct {
+	oid, oidLong         []byte
+	upn, upnLong         []byte
+	nameLong, uniqueName []byte
+	appid, azp           []byte
+	idtyp                []byte
+	mirid                []byte
+	tid, tidLong         []byte
+}
+
+// Claim names, as written in identity.claim and, with "/", ":" and "." as
+// "_", in flattened columns.
+const (
+	claimOIDLong  = "http://schemas.microsoft.com/identity/claims/objectidentifier"
+	claimTIDLong  = "http://schemas.microsoft.com/identity/claims/tenantid"
+	claimUPNLong  = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/upn"
+	claimNameLong = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/name"
+
+	flatOIDLong  = "http_schemas_microsoft_com_identity_claims_objectidentifier"
+	flatTIDLong  = "http_schemas_microsoft_com_identity_claims_tenantid"
+	flatUPNLong  = "http_schemas_xmlsoap_org_ws_2005_05_identity_claims_upn"
+	flatNameLong = "http_schemas_xmlsoap_org_ws_2005_05_identity_claims_name"
+)
+
+// set records one claim; empty values are ignored.
+func (c *claims) set(name, val []byte) {
+	if len(val) == 0 {
+		return
+	}
+	switch string(name) {
+	case "oid":
+		c.oid = val
+	case claimOIDLong, flatOIDLong:
+		c.oidLong = val
+	case "upn":
+		c.upn = val
+	case claimUPNLong, flatUPNLong:
+		c.upnLong = val
+	case claimNameLong, flatNameLong:
+		c.nameLong = val
+	case "unique_name":
+		c.uniqueName = val
+	case "appid":
+		c.appid = val
+	case "azp":
+		c.azp = val
+	case "idtyp":
+		c.idtyp = val
+	case "xms_mirid":
+		c.mirid = val
+	case "tid":
+		c.tid = val
+	case claimTIDLong, flatTIDLong:
+		c.tidLong = val
+	}
+}
+
+// flatClaimName strips the Log Analytics type suffix ("_g", "_s") from a
+// flattened claim column name without its "identity_claim_" prefix.
+func flatClaimName(c []byte) []byte {
+	if n := len(c); n > 2 && c[n-2] == '_' {
+		return c[:n-2]
+	}
+	return c
+}
+
+// claims reads identity.claim (or the Identity column, an object or its
+// JSON text) into d.f.claims, beside any flattened claim columns.
+func (d *Decoder) claims(id *fastjson.Value) {
+	if id == nil {
+		return
+	}
+	switch id.Type() {
+	case fastjson.TypeString:
+		b, _ := id.StringBytes()
+		if len(b) == 0 {
+			return
+		}
+		v, err := d.idp.ParseBytes(b)
+		if err != nil {
+			return
+		}
+		id = v
+	case fastjson.TypeObject:
+	default:
+		return
+	}
+	claim := id.Get("claim")
+	if claim == nil {
+		claim = id
+	}
+	c := &d.f.claims
+	claim.GetObject().Visit(func(k []byte, x *fastjson.Value) { c.set(k, str(x)) })
+}
+
+// caller sets ev.Caller from the claims.
+func (d *Decoder) caller(ev *event.Event) {
+	c := &d.f.claims
+	in := &d.in
+	cl := &ev.Caller
+	cl.ObjectID = in.Bytes(first(c.oid, c.oidLong))
+	upn := first(c.upn, c.upnLong)
+	if len(upn) == 0 && bytes.IndexByte(c.uniqueName, '@') >= 0 {
+		upn = c.uniqueName
+	}
+	cl.UPN = in.Bytes(upn)
+	cl.AppID = in.Bytes(first(c.appid, c.azp))
+	cl.TenantID = in.Bytes(first(c.tid, c.tidLong))
+	if len(c.mirid) > 0 {
+		cl.ResourceID = in.Lower(bytes.TrimRight(c.mirid, "/"))
+	}
+
+	switch {
+	case len(c.mirid) > 0:
+		cl.Type = event.IdentityManagedIdentity
+		m := bytes.TrimRight(c.mirid, "/")
+		cl.DisplayName = in.Bytes(m[bytes.LastIndexByte(m, '/')+1:])
+	case string(c.idtyp) == "app":
+		cl.Type = event.IdentityServicePrincipal
+	case string(c.idtyp) == "user" || len(upn) > 0:
+		cl.Type = event.IdentityUser
+	case cl.ObjectID != "" || cl.AppID != "":
+		cl.Type = event.IdentityServicePrincipal
+	case len(c.nameLong) > 0:
+		cl.Type = event.IdentityUser
+	default:
+		cl.Type = event.IdentityAnonymous
+	}
+	if cl.DisplayName == "" {
+		if cl.UPN != "" {
+			cl.DisplayName = cl.UPN
+		} else {
+			cl.DisplayName = in.Bytes(c.nameLong)
+		}
+	}
+}
+
+func first(a, b []byte) []byte {
+	if len(a) > 0 {
+		return a
+	}
+	return b
+}

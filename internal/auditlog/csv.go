@@ -1,0 +1,117 @@
+package auditlog
+
+import (
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"vaultwatch/internal/event"
+)
+
+// isCSVHeader reports whether head starts with the header row of a Log
+// Analytics CSV export (the portal's "Export to CSV" of AzureDiagnostics or
+// AZKVAuditLogs).
+func isCSVHeader(head []byte) bool {
+	head = bytes.TrimPrefix(head, []byte("\xEF\xBB\xBF"))
+	line, _, _ := bytes.Cut(head, []byte{'\n'})
+	if len(line) == 0 || line[0] == '{' || line[0] == '[' || line[0] == '<' {
+		return false
+	}
+	return bytes.Contains(line, []byte{','}) && bytes.Contains(line, []byte("OperationName")) &&
+		(bytes.Contains(line, []byte("TimeGenerated")) || bytes.Contains(line, []byte("time")))
+}
+
+// csvColumn turns a CSV header into the column name the JSON export uses:
+// the portal writes "TimeGenerated [UTC]" and sometimes "[UTC]"-less names.
+func csvColumn(h string) string {
+	h = strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))
+	if i := strings.Index(h, " ["); i > 0 && strings.HasSuffix(h, "]") {
+		h = h[:i]
+	}
+	return h
+}
+
+// readCSV reads a Log Analytics CSV export: every row becomes the JSON
+// object of the same columns (empty cells left out), decoded like a JSON
+// export row.
+func (st *Stream) readCSV(name string, in io.Reader) error {
+	cr := csv.NewReader(in)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if err != nil {
+		return fmt.Errorf("reading the CSV header: %w", err)
+	}
+	cols := make([][]byte, len(header))
+	for i, h := range header {
+		cols[i] = appendJSONString(nil, csvColumn(h))
+	}
+	var obj []byte
+	for {
+		row, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		line, _ := cr.FieldPos(0)
+		loc := event.Location{File: name, Line: int64(line), Offset: cr.InputOffset()}
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				st.stats.Records.Add(1)
+				st.stats.problem(event.Location{File: name, Line: int64(pe.Line)}, "invalid CSV: "+pe.Err.Error())
+				continue
+			}
+			return err
+		}
+		if len(row) != len(cols) {
+			st.stats.Records.Add(1)
+			st.stats.problem(loc, fmt.Sprintf("CSV row has %d fields, the header %d", len(row), len(cols)))
+			continue
+		}
+		obj = append(obj[:0], '{')
+		for i, v := range row {
+			if v == "" {
+				continue
+			}
+			if len(obj) > 1 {
+				obj = append(obj, ',')
+			}
+			obj = append(obj, cols[i]...)
+			obj = append(obj, ':')
+			obj = appendJSONString(obj, v)
+		}
+		obj = append(obj, '}')
+		if len(obj) > DefaultMaxRecord {
+			st.stats.Records.Add(1)
+			st.stats.problem(loc, fmt.Sprintf("record longer than %d bytes", DefaultMaxRecord))
+			continue
+		}
+		st.Record(obj, loc)
+	}
+}
+
+// appendJSONString appends s as a JSON string.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c == '\n':
+			b = append(b, '\\', 'n')
+		case c == '\r':
+			b = append(b, '\\', 'r')
+		case c == '\t':
+			b = append(b, '\\', 't')
+		case c < 0x20:
+			b = append(b, fmt.Sprintf(`\u%04x`, c)...)
+		default:
+			b = append(b, c)
+		}
+	}
+	return append(b, '"')
+}
