@@ -137,6 +137,9 @@ func writeSummary(w io.Writer, st *auditlog.Stats, took time.Duration, maxProble
 	fmt.Fprintf(w, "scanned %d file(s), %s, %s records in %s%s\n",
 		st.Files, bytesize(st.Bytes.Load()), thousands(recs), took.Round(time.Millisecond), rate)
 	fmt.Fprintf(w, "events: %s\n", thousands(st.Events))
+	if st.NoTime > 0 {
+		fmt.Fprintf(w, "  %s of them without a time in the log: given the time of the event before them\n", thousands(st.NoTime))
+	}
 	if len(st.ByFormat) > 0 {
 		fmt.Fprintln(w, "records per format:")
 		for _, f := range slices.Sorted(maps.Keys(st.ByFormat)) {

@@ -13,6 +13,7 @@ import (
 	"io"
 	"strings"
 	"sync/atomic"
+	"time"
 	"unicode/utf8"
 
 	"github.com/valyala/fastjson"
@@ -59,6 +60,10 @@ type Stats struct {
 	Records   atomic.Int64 // records seen: events' records, skipped and malformed
 	Events    int64
 	Malformed int64
+	// NoTime counts events whose record had no time; they were given the
+	// time of the event before them in the stream (or the time they were
+	// read).
+	NoTime int64
 
 	ByFormat map[event.Format]int64 // records per format (including skipped)
 	ByVault  map[event.Vault]int64  // events per vault
@@ -101,7 +106,8 @@ type Stream struct {
 	stats    *Stats
 	out      record.Emit
 	emitFn   record.Emit
-	loc      event.Location
+	lastTime time.Time
+	now      func() time.Time
 }
 
 // NewStream returns a stream decoder that tries formats in order, counts into
@@ -113,12 +119,25 @@ func NewStream(formats []record.Format, stats *Stats, out record.Emit) *Stream {
 		last:     -1,
 		stats:    stats,
 		out:      out,
+		now:      time.Now,
 	}
 	st.emitFn = st.emit
 	return st
 }
 
 func (st *Stream) emit(e *event.Event) {
+	if e.Time.IsZero() {
+		// A record without a time (reshaped or trimmed logs): it happened
+		// no earlier than the record before it in the stream; with none
+		// before it, when it was read.
+		st.stats.NoTime++
+		if st.lastTime.IsZero() {
+			st.lastTime = st.now().UTC()
+		}
+		e.Time = st.lastTime
+	} else {
+		st.lastTime = e.Time
+	}
 	st.stats.Events++
 	st.stats.ByVault[e.Vault]++
 	st.out(e)
@@ -181,7 +200,6 @@ func (st *Stream) dispatch(v *fastjson.Value, loc event.Location) {
 		st.decoders[i] = d
 	}
 	st.stats.ByFormat[st.formats[i].Name]++
-	st.loc = loc
 	if err := d.Decode(v, loc, st.emitFn); err != nil {
 		if reason, ok := record.IsSkip(err); ok {
 			st.stats.Skipped[reason]++

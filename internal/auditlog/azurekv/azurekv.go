@@ -21,6 +21,7 @@ package azurekv
 
 import (
 	"bytes"
+	"net/netip"
 
 	"github.com/valyala/fastjson"
 
@@ -73,6 +74,26 @@ type Decoder struct {
 	in  record.Interner
 	f   fields
 	idp fastjson.Parser // parses an Identity column written as JSON text
+	key []byte          // scratch for the object memo key
+
+	rid last[resource]
+	op  last[event.Operation]
+	obj last[event.Object]
+	who callerMemo
+	ua  last[string]
+	ip  last[addr]
+}
+
+// resource is what a resource id gives: the vault, or a skip for another
+// resource provider.
+type resource struct {
+	vault event.Vault
+	skip  error
+}
+
+type addr struct {
+	ip   netip.Addr
+	host string
 }
 
 // NewDecoder returns a decoder for one stream.
@@ -100,6 +121,18 @@ func (d *Decoder) Decode(v *fastjson.Value, loc event.Location, emit record.Emit
 	if err := f.skip(); err != nil {
 		return err
 	}
+	rid := bytes.TrimRight(f.resourceID, "/")
+	var res resource
+	if len(rid) > 0 {
+		var ok bool
+		if res, ok = d.rid.get(rid); !ok {
+			res = d.resource(rid)
+			d.rid.put(rid, res)
+		}
+		if res.skip != nil {
+			return res.skip
+		}
+	}
 	if len(f.op) == 0 {
 		return record.Missing(f.opKey)
 	}
@@ -110,11 +143,10 @@ func (d *Decoder) Decode(v *fastjson.Value, loc event.Location, emit record.Emit
 	if tb == nil {
 		return record.Invalid(f.timeKey, "a string")
 	}
-	t, ok := record.ParseTime(tb)
+	t, ok := parseTime(tb)
 	if !ok || t.IsZero() {
 		return record.Invalid(f.timeKey, "an RFC 3339 time")
 	}
-	d.claims(f.identity)
 
 	ev := &d.ev
 	ev.Reset()
@@ -122,20 +154,34 @@ func (d *Decoder) Decode(v *fastjson.Value, loc event.Location, emit record.Emit
 	ev.Provider = event.ProviderAzureKeyVault
 	ev.Format = event.FormatAzureKeyVault
 	ev.Source = loc
-	if !d.vault(ev) {
+	if len(rid) > 0 {
+		ev.Vault = res.vault
+	} else if !d.vaultFromURI(ev) {
 		return record.Missing("resourceId")
 	}
-	ev.Operation.Name = d.in.Bytes(f.op)
-	ev.Operation.Class = classify(ev.Operation.Name)
+	if ev.Operation, ok = d.op.get(f.op); !ok {
+		name := d.in.Bytes(f.op)
+		ev.Operation = event.Operation{Name: name, Class: classify(name)}
+		d.op.put(f.op, ev.Operation)
+	}
 	d.object(ev)
+	d.claims(f.identity)
 	d.caller(ev)
 	if ev.Caller.Type == event.IdentityAnonymous && bytes.HasSuffix(f.op, []byte(notificationSuffix)) {
 		// Key Vault itself publishes Event Grid notifications.
 		ev.Caller.Type = event.IdentityProviderService
 		ev.Caller.InvokedBy = providerService
 	}
-	ev.IP, ev.Host = record.ParseAddr(&d.in, f.ip)
-	ev.UserAgent = d.in.Bytes(f.clientInfo)
+	a, ok := d.ip.get(f.ip)
+	if !ok {
+		a.ip, a.host = record.ParseAddr(&d.in, f.ip)
+		d.ip.put(f.ip, a)
+	}
+	ev.IP, ev.Host = a.ip, a.host
+	if ev.UserAgent, ok = d.ua.get(f.clientInfo); !ok {
+		ev.UserAgent = d.in.Bytes(f.clientInfo)
+		d.ua.put(f.clientInfo, ev.UserAgent)
+	}
 	if len(f.correlation) > 0 {
 		ev.CorrelationID = string(f.correlation)
 	}
@@ -144,23 +190,28 @@ func (d *Decoder) Decode(v *fastjson.Value, loc event.Location, emit record.Emit
 	return nil
 }
 
-// vault sets ev.Vault from the resource id, or else from the vault host of
-// the object or request URI. It reports false when the record names no
-// vault.
-func (d *Decoder) vault(ev *event.Event) bool {
-	f := &d.f
-	if rid := bytes.TrimRight(f.resourceID, "/"); len(rid) > 0 {
-		id := d.in.Lower(rid)
-		ev.Vault.ID = id
-		ev.Vault.Name = id[lastSlash(id)+1:]
-		return true
+// resource reads a resource id (without trailing slash): the vault is the
+// id lower-cased and its last segment, unless the id names another
+// resource provider.
+func (d *Decoder) resource(rid []byte) resource {
+	if p := resourceProvider(rid); p != nil && !bytes.EqualFold(p, []byte(providerKeyVault)) {
+		return resource{skip: record.Skip("resource provider " + reasonWord(bytes.ToLower(p)))}
 	}
+	id := d.in.Lower(rid)
+	return resource{vault: event.Vault{ID: id, Name: id[lastSlash(id)+1:]}}
+}
+
+// vaultFromURI sets ev.Vault, for a record without resource id, from the
+// vault host of the object or request URI, a management URI, or the
+// Resource column. It reports false when the record names no vault.
+func (d *Decoder) vaultFromURI(ev *event.Event) bool {
+	f := &d.f
 	name := vaultHost(f.id)
 	if name == nil {
-		name = vaultHost(f.requestURI)
+		name = vaultHost(str(f.requestURI))
 	}
 	if name == nil {
-		name = armVaultName(f.requestURI)
+		name = armVaultName(str(f.requestURI))
 	}
 	if name == nil {
 		name = f.resource
@@ -190,16 +241,27 @@ const vaultIDPrefix = "azure-keyvault:"
 // the record has no id.
 func (d *Decoder) object(ev *event.Event) {
 	f := &d.f
-	kind, name, version, ok := parseObjectURI(f.id, true)
-	if !ok && len(f.id) == 0 {
-		kind, name, version, ok = parseObjectURI(f.requestURI, false)
+	u, fromID := f.id, true
+	if len(u) == 0 {
+		u, fromID = str(f.requestURI), false
 	}
+	d.key = append(d.key[:0], boolByte(fromID))
+	d.key = append(d.key, u...)
+	obj, ok := d.obj.get(d.key)
 	if !ok {
-		return
+		if kind, name, version, ok := parseObjectURI(u, fromID); ok {
+			obj = event.Object{Kind: kind, Name: d.in.Lower(name), Version: d.in.Bytes(version)}
+		}
+		d.obj.put(d.key, obj)
 	}
-	ev.Object.Kind = kind
-	ev.Object.Name = d.in.Lower(name)
-	ev.Object.Version = d.in.Bytes(version)
+	ev.Object = obj
+}
+
+func boolByte(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func str(x *fastjson.Value) []byte {

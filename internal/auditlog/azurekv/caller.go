@@ -35,37 +35,75 @@ const (
 	flatNameLong = "http_schemas_xmlsoap_org_ws_2005_05_identity_claims_name"
 )
 
-// set records one claim; empty values are ignored.
-func (c *claims) set(name, val []byte) {
-	if len(val) == 0 {
-		return
-	}
+// set records one claim; values that are empty or not strings are ignored.
+func (c *claims) set(name []byte, x *fastjson.Value) {
+	var dst *[]byte
 	switch string(name) {
 	case "oid":
-		c.oid = val
+		dst = &c.oid
 	case claimOIDLong, flatOIDLong:
-		c.oidLong = val
+		dst = &c.oidLong
 	case "upn":
-		c.upn = val
+		dst = &c.upn
 	case claimUPNLong, flatUPNLong:
-		c.upnLong = val
+		dst = &c.upnLong
 	case claimNameLong, flatNameLong:
-		c.nameLong = val
+		dst = &c.nameLong
 	case "unique_name":
-		c.uniqueName = val
+		dst = &c.uniqueName
 	case "appid":
-		c.appid = val
+		dst = &c.appid
 	case "azp":
-		c.azp = val
+		dst = &c.azp
 	case "idtyp":
-		c.idtyp = val
+		dst = &c.idtyp
 	case "xms_mirid":
-		c.mirid = val
+		dst = &c.mirid
 	case "tid":
-		c.tid = val
+		dst = &c.tid
 	case claimTIDLong, flatTIDLong:
-		c.tidLong = val
+		dst = &c.tidLong
+	default:
+		return
 	}
+	if v := str(x); len(v) > 0 {
+		*dst = v
+	}
+}
+
+// values returns the claims in a fixed order.
+func (c *claims) values() [nClaims][]byte {
+	return [nClaims][]byte{c.oid, c.oidLong, c.upn, c.upnLong, c.nameLong, c.uniqueName,
+		c.appid, c.azp, c.idtyp, c.mirid, c.tid, c.tidLong}
+}
+
+const nClaims = 12
+
+// callerMemo remembers the caller made from the previous record's claims.
+type callerMemo struct {
+	raw    [nClaims][]byte
+	caller event.Caller
+	ok     bool
+}
+
+func (m *callerMemo) get(vals *[nClaims][]byte) (event.Caller, bool) {
+	if !m.ok {
+		return event.Caller{}, false
+	}
+	for i := range vals {
+		if !bytes.Equal(vals[i], m.raw[i]) {
+			return event.Caller{}, false
+		}
+	}
+	return m.caller, true
+}
+
+func (m *callerMemo) put(vals *[nClaims][]byte, c event.Caller) {
+	for i := range vals {
+		m.raw[i] = append(m.raw[i][:0], vals[i]...)
+	}
+	m.caller = c
+	m.ok = true
 }
 
 // flatClaimName strips the Log Analytics type suffix ("_g", "_s") from a
@@ -103,14 +141,24 @@ func (d *Decoder) claims(id *fastjson.Value) {
 		claim = id
 	}
 	c := &d.f.claims
-	claim.GetObject().Visit(func(k []byte, x *fastjson.Value) { c.set(k, str(x)) })
+	claim.GetObject().Visit(func(k []byte, x *fastjson.Value) { c.set(k, x) })
 }
 
 // caller sets ev.Caller from the claims.
 func (d *Decoder) caller(ev *event.Event) {
+	vals := d.f.claims.values()
+	if c, ok := d.who.get(&vals); ok {
+		ev.Caller = c
+		return
+	}
+	d.makeCaller(&ev.Caller)
+	d.who.put(&vals, ev.Caller)
+}
+
+// makeCaller fills cl from the claims.
+func (d *Decoder) makeCaller(cl *event.Caller) {
 	c := &d.f.claims
 	in := &d.in
-	cl := &ev.Caller
 	cl.ObjectID = in.Bytes(first(c.oid, c.oidLong))
 	upn := first(c.upn, c.upnLong)
 	if len(upn) == 0 && bytes.IndexByte(c.uniqueName, '@') >= 0 {

@@ -24,12 +24,12 @@ type fields struct {
 	table      []byte // Log Analytics Type
 
 	signature   []byte
-	description []byte
+	description *fastjson.Value // read only when it may become the reason
 	ip          []byte
 	correlation []byte
 
 	id         []byte
-	requestURI []byte
+	requestURI *fastjson.Value // read only when the record has no id
 	clientInfo []byte
 	status     *fastjson.Value
 	apMatch    *fastjson.Value
@@ -68,7 +68,7 @@ func (f *fields) top(k []byte, x *fastjson.Value) {
 	case "resultSignature", "ResultSignature":
 		f.signature = str(x)
 	case "resultDescription", "ResultDescription":
-		f.description = str(x)
+		f.description = x
 	case "callerIpAddress", "CallerIPAddress", "CallerIpAddress":
 		f.ip = str(x)
 	case "correlationId", "CorrelationId":
@@ -82,7 +82,7 @@ func (f *fields) top(k []byte, x *fastjson.Value) {
 	case "Id", "id_s":
 		setStr(&f.id, x)
 	case "RequestUri", "requestUri_s":
-		setStr(&f.requestURI, x)
+		setVal(&f.requestURI, x)
 	case "ClientInfo", "clientInfo_s":
 		setStr(&f.clientInfo, x)
 	case "HttpStatusCode", "httpStatusCode_d":
@@ -93,7 +93,7 @@ func (f *fields) top(k []byte, x *fastjson.Value) {
 		setVal(&f.rbac, x)
 	default:
 		if c, ok := bytes.CutPrefix(k, []byte("identity_claim_")); ok {
-			f.claims.set(flatClaimName(c), str(x))
+			f.claims.set(flatClaimName(c), x)
 		}
 	}
 }
@@ -104,7 +104,7 @@ func (f *fields) prop(k []byte, x *fastjson.Value) {
 	case "id":
 		setStr(&f.id, x)
 	case "requestUri":
-		setStr(&f.requestURI, x)
+		setVal(&f.requestURI, x)
 	case "clientInfo":
 		setStr(&f.clientInfo, x)
 	case "httpStatusCode":
@@ -151,9 +151,6 @@ func (f *fields) skip() error {
 	}
 	if len(f.table) > 0 && string(f.table) != "AZKVAuditLogs" && string(f.table) != "AzureDiagnostics" {
 		return record.Skip("table " + reasonWord(f.table))
-	}
-	if p := resourceProvider(f.resourceID); p != nil && !bytes.EqualFold(p, []byte(providerKeyVault)) {
-		return record.Skip("resource provider " + reasonWord(bytes.ToLower(p)))
 	}
 	return nil
 }

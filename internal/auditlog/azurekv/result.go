@@ -56,7 +56,7 @@ func (d *Decoder) result(ev *event.Event) {
 		}
 	}
 	if r.Reason == "" && r.Outcome != event.OutcomeSuccess && len(sig) == 0 {
-		if desc := bytes.TrimSpace(f.description); len(desc) <= maxDescription {
+		if desc := bytes.TrimSpace(str(f.description)); len(desc) <= maxDescription {
 			r.Reason = d.in.Bytes(desc)
 		}
 	}

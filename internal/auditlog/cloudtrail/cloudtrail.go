@@ -9,7 +9,9 @@
 //
 // Normalization:
 //   - Vault: ID "aws:<account>:<region>", Name "<account>/<region>", the
-//     account being recipientAccountId (else userIdentity.accountId).
+//     account being recipientAccountId (else userIdentity.accountId). A
+//     reshaped record may lack one of the two, whose place stays empty; a
+//     record without both is malformed.
 //   - Object: the secret name (an ARN loses its random six-character
 //     suffix) or the KMS key id (a resolved AWS::KMS::Key resource wins over
 //     requestParameters.keyId, which may be an alias). BatchGetSecretValue
@@ -120,7 +122,7 @@ func (d *Decoder) Decode(v *fastjson.Value, loc event.Location, emit record.Emit
 			return record.Invalid("eventTime", "a string")
 		}
 		ts, ok := record.ParseTime(b)
-		if !ok {
+		if !ok || ts.IsZero() { // zero means no time
 			return record.Invalid("eventTime", "an RFC 3339 time")
 		}
 		e.Time = ts
@@ -185,10 +187,12 @@ func (d *Decoder) Decode(v *fastjson.Value, loc event.Location, emit record.Emit
 	if string(name) == "BatchGetSecretValue" {
 		if ids := params.GetArray("secretIdList"); len(ids) > 0 {
 			for _, id := range ids {
-				b, err := id.StringBytes()
-				if err != nil {
+				if id.Type() != fastjson.TypeString {
 					return record.Invalid("requestParameters.secretIdList", "a list of strings")
 				}
+			}
+			for _, id := range ids {
+				b, _ := id.StringBytes()
 				e.Object.Name = d.in.Bytes(secretName(b))
 				emit(e)
 			}

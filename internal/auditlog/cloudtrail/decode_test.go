@@ -51,6 +51,7 @@ func TestDecodeRejects(t *testing.T) {
 		{"eventSource not a string", `{` + base + `,"eventSource":7,"eventName":"Decrypt"}`, "", `field "eventSource" is not a string`},
 		{"no eventName", `{` + base + `,"eventSource":"kms.amazonaws.com","eventName":""}`, "", `missing field "eventName"`},
 		{"bad eventTime", `{"eventTime":"CANARY","awsRegion":"eu-west-1","eventSource":"kms.amazonaws.com","eventName":"Decrypt"}`, "", `field "eventTime" is not an RFC 3339 time`},
+		{"zero eventTime", `{"eventTime":"0001-01-01T00:00:00Z","awsRegion":"eu-west-1","eventSource":"kms.amazonaws.com","eventName":"Decrypt","userIdentity":{"arn":"CANARY"}}`, "", `field "eventTime" is not an RFC 3339 time`},
 		{"eventTime not a string", `{"eventTime":1710406800,"awsRegion":"eu-west-1","eventSource":"kms.amazonaws.com","eventName":"Decrypt"}`, "", `field "eventTime" is not a string`},
 		{"no vault", `{"eventVersion":"1.09","eventTime":"2024-03-14T09:00:00Z","userIdentity":{"type":"IAMUser","arn":"CANARY"},"eventSource":"kms.amazonaws.com","eventName":"Decrypt"}`, "", `missing fields "recipientAccountId" and "awsRegion"`},
 		{"userIdentity not an object", `{"eventTime":"2024-03-14T09:00:00Z","awsRegion":"eu-west-1","userIdentity":"CANARY","eventSource":"kms.amazonaws.com","eventName":"Decrypt"}`, "", `field "userIdentity" is not an object`},

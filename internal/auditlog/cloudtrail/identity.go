@@ -18,6 +18,10 @@ import (
 // AWSService is the provider's service; AWSAccount is a service principal
 // of another account. A record without a type is the provider's service
 // when a service invoked it, anonymous otherwise.
+//
+// DisplayName is the user name, else a person's session name, else the
+// role, else "root" for the root user, else the invoking service. UPN is
+// the session or user name when it is an email address.
 func (d *Decoder) caller(v, ui *fastjson.Value, src []byte, serviceEvent bool) {
 	c := &d.ev.Caller
 	typ := record.Str(ui, "type")

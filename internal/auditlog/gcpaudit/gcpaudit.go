@@ -166,7 +166,7 @@ func (d *Decoder) time(v, p *fastjson.Value) error {
 			return record.Invalid(f.field, "a string")
 		}
 		t, ok := record.ParseTime(b)
-		if !ok {
+		if !ok || t.IsZero() { // zero means no time
 			return record.Invalid(f.field, "an RFC 3339 time")
 		}
 		d.ev.Time = t

@@ -36,12 +36,9 @@ func IsJSONX(b []byte) bool {
 // is an error: split a stream with SplitJSONX first. Errors never quote the
 // input.
 func JSONX(entry []byte) ([]byte, error) {
+	// Vault does not escape string values: escape what would not parse.
 	dec := xml.NewDecoder(io.MultiReader(
-		strings.NewReader("<r>"), bytes.NewReader(skipDecl(entry)), strings.NewReader("</r>")))
-	// Vault does not escape string values: a bare '&' is kept as written.
-	dec.Strict = false
-	dec.AutoClose = nil
-	dec.Entity = xml.HTMLEntity
+		strings.NewReader("<r>"), bytes.NewReader(escapeValues(skipDecl(entry))), strings.NewReader("</r>")))
 
 	type frame struct {
 		array bool
@@ -57,11 +54,12 @@ func JSONX(entry []byte) ([]byte, error) {
 	)
 	out = append(out, '{')
 	for {
-		tok, err := dec.RawToken()
+		tok, err := dec.Token()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
+			// The decoder's message may quote the input: keep only where.
 			return nil, fmt.Errorf("jsonx: malformed XML near byte %d", max(dec.InputOffset()-3, 0))
 		}
 		switch t := tok.(type) {
@@ -283,67 +281,55 @@ func appendJSONString(out []byte, s string) []byte {
 // ends where a top-level element's name does not sort after the previous
 // one's (Vault writes an entry's keys in sorted order), where top-level text
 // (a device prefix) starts, or right after its "type" element, the last key
-// of every entry. It reads no further than the start of the next entry, so
-// it suits a file being followed. A truncated final entry is returned as it
-// is, for JSONX to reject.
+// of every entry: it never waits for the next entry to return one, so it
+// suits a file being followed. String values are taken up to their end tag,
+// so an unescaped '<' in a value does not cut the entry. Leading white space
+// and a prefix are dropped; a truncated or stray piece is returned as a
+// token for JSONX to reject.
 func SplitJSONX(data []byte, atEOF bool) (advance int, token []byte, err error) {
 	var (
 		depth      int
 		start      = -1 // start of the entry's first element
 		end        int  // end of its last complete top-level element
-		prev, name []byte
+		prev       []byte
+		incomplete bool
 	)
 	i := 0
 	for i < len(data) {
-		c := data[i]
-		if c != '<' {
-			j := bytes.IndexByte(data[i:], '<')
-			if depth == 0 && len(bytes.TrimSpace(data[i:ifNeg(j, len(data)-i)+i])) > 0 && start >= 0 {
+		if data[i] != '<' {
+			k := len(data)
+			if j := bytes.IndexByte(data[i:], '<'); j >= 0 {
+				k = i + j
+			}
+			if depth == 0 && start >= 0 && len(bytes.TrimSpace(data[i:k])) > 0 {
 				return i, data[start:end], nil // a prefix starts the next entry
 			}
-			if j < 0 {
-				i = len(data)
-				break
-			}
-			i += j
+			i = k
 			continue
 		}
-		if i+1 >= len(data) {
+		m := markup(data, i)
+		if m.next < 0 {
+			incomplete = true
 			break
 		}
-		var closeAt int
-		switch data[i+1] {
-		case '?': // declaration or processing instruction
-			closeAt = indexFrom(data, i, "?>") + 1
-		case '!': // comment or other markup declaration
-			if bytes.HasPrefix(data[i:], []byte("<!--")) {
-				closeAt = indexFrom(data, i, "-->") + 2
-			} else {
-				closeAt = tagEnd(data, i)
-			}
-		case '/':
-			closeAt = tagEnd(data, i)
-			if closeAt < 0 {
-				break
+		switch m.kind {
+		case tagClose:
+			if depth == 0 { // an end tag without its start
+				if start >= 0 {
+					return i, data[start:end], nil
+				}
+				return m.next, data[i:m.next], nil
 			}
 			depth--
-			if depth < 0 {
-				return 0, nil, errors.New("jsonx: end element without a start")
-			}
 			if depth == 0 {
-				end = closeAt + 1
+				end = m.next
 				if string(prev) == "type" {
 					return end, data[start:end], nil
 				}
 			}
-		default:
-			closeAt = tagEnd(data, i)
-			if closeAt < 0 {
-				break
-			}
-			self := data[closeAt-1] == '/'
+		case tagOpen, tagEmpty, tagString:
 			if depth == 0 {
-				name = nameAttr(data[i:closeAt])
+				name := nameAttr(data[i:m.tagEnd])
 				if start >= 0 && bytes.Compare(name, prev) <= 0 {
 					return i, data[start:end], nil
 				}
@@ -351,48 +337,100 @@ func SplitJSONX(data []byte, atEOF bool) (advance int, token []byte, err error) 
 					start = i
 				}
 				prev = name
-				if self {
-					end = closeAt + 1
-					if string(prev) == "type" {
-						return end, data[start:end], nil
-					}
+			}
+			if m.kind == tagOpen {
+				depth++
+			} else if depth == 0 {
+				end = m.next
+				if string(prev) == "type" {
+					return end, data[start:end], nil
 				}
 			}
-			if !self {
-				depth++
-			}
 		}
-		if closeAt < 0 {
-			break // the tag is not complete yet
-		}
-		i = closeAt + 1
+		i = m.next
 	}
+	blank := len(bytes.TrimSpace(data)) == 0
 	if !atEOF {
-		if start < 0 && depth == 0 && i == len(data) {
-			// Only white space or a prefix so far: keep it for the next call
-			// unless it is only white space.
-			if len(bytes.TrimSpace(data)) == 0 {
-				return len(data), nil, nil
-			}
+		if blank {
+			return len(data), nil, nil
 		}
-		return 0, nil, nil
+		return 0, nil, nil // wait for the rest of the entry
 	}
 	switch {
-	case start >= 0 && depth == 0:
+	case blank:
+		return len(data), nil, nil
+	case start >= 0 && depth == 0 && !incomplete:
 		return len(data), data[start:end], nil
 	case start >= 0:
 		return len(data), data[start:], nil
-	case len(bytes.TrimSpace(data)) > 0:
-		return len(data), data, nil // text with no element: JSONX rejects it
 	}
-	return len(data), nil, nil
+	return len(data), data, nil // no element
 }
 
-func ifNeg(j, alt int) int {
-	if j < 0 {
-		return alt
+// Kinds of markup.
+const (
+	tagOther  = iota // declaration, processing instruction, comment
+	tagOpen          // start tag of an object or array
+	tagClose         // end tag
+	tagEmpty         // empty-element tag <... />
+	tagString        // a <json:string> element through its end tag
+)
+
+// tag is a piece of markup found by markup.
+type tag struct {
+	kind   int
+	tagEnd int // index after the start tag
+	next   int // index after the markup (for tagString, after the end tag); -1 when data ends first
+}
+
+const stringEnd = "</json:string>"
+
+// markup reads the markup at data[i] == '<'.
+func markup(data []byte, i int) tag {
+	none := tag{next: -1}
+	if i+1 >= len(data) {
+		return none
 	}
-	return j
+	switch data[i+1] {
+	case '?':
+		if j := indexFrom(data, i, "?>"); j >= 0 {
+			return tag{kind: tagOther, next: j + 2}
+		}
+		return none
+	case '!':
+		if bytes.HasPrefix(data[i:], []byte("<!--")) {
+			if j := indexFrom(data, i+4, "-->"); j >= 0 {
+				return tag{kind: tagOther, next: j + 3}
+			}
+			return none
+		}
+		if j := tagEnd(data, i); j >= 0 {
+			return tag{kind: tagOther, next: j + 1}
+		}
+		return none
+	case '/':
+		if j := tagEnd(data, i); j >= 0 {
+			return tag{kind: tagClose, next: j + 1}
+		}
+		return none
+	}
+	j := tagEnd(data, i)
+	if j < 0 {
+		return none
+	}
+	t := tag{kind: tagOpen, tagEnd: j + 1, next: j + 1}
+	switch {
+	case data[j-1] == '/':
+		t.kind = tagEmpty
+	case bytes.HasPrefix(data[i:], []byte("<json:string")) &&
+		(data[i+12] == ' ' || data[i+12] == '>' || data[i+12] == '\t' || data[i+12] == '\n'):
+		k := indexFrom(data, j+1, stringEnd)
+		if k < 0 {
+			return none
+		}
+		t.kind, t.next = tagString, k+len(stringEnd)
+	}
+	return t
 }
 
 // indexFrom returns the index in data of sep at or after from, or -1.
@@ -426,7 +464,7 @@ func tagEnd(data []byte, i int) int {
 
 // nameAttr returns the raw value of the name attribute in a start tag.
 func nameAttr(tag []byte) []byte {
-	k := bytes.Index(tag, []byte(` name=`))
+	k := bytes.Index(tag, []byte(" name="))
 	if k < 0 || k+7 > len(tag) {
 		return nil
 	}
@@ -439,4 +477,88 @@ func nameAttr(tag []byte) []byte {
 		return v[:j]
 	}
 	return nil
+}
+
+// escapeValues returns b with what Vault leaves unescaped made well-formed:
+// '<' and '&' inside string values, and an '&' that starts no character
+// reference anywhere. b itself is returned when nothing needs it.
+func escapeValues(b []byte) []byte {
+	var out []byte // nil until something is escaped
+	copied := 0    // b[:copied] is in out
+	escape := func(from, to int, lt bool) {
+		for k := from; k < to; k++ {
+			c := b[k]
+			var rep string
+			switch {
+			case c == '<' && lt:
+				rep = "&lt;"
+			case c == '&' && !charRef(b[k:to]):
+				rep = "&amp;"
+			default:
+				continue
+			}
+			if out == nil {
+				out = make([]byte, 0, len(b)+64)
+			}
+			out = append(out, b[copied:k]...)
+			out = append(out, rep...)
+			copied = k + 1
+		}
+	}
+	i := 0
+	for i < len(b) {
+		if b[i] != '<' {
+			k := len(b)
+			if j := bytes.IndexByte(b[i:], '<'); j >= 0 {
+				k = i + j
+			}
+			escape(i, k, false)
+			i = k
+			continue
+		}
+		m := markup(b, i)
+		if m.next < 0 {
+			break // left for the XML decoder to reject
+		}
+		if m.kind == tagString {
+			escape(m.tagEnd, m.next-len(stringEnd), true)
+		}
+		i = m.next
+	}
+	if out == nil {
+		return b
+	}
+	return append(out, b[copied:]...)
+}
+
+// charRef reports whether b starts with an XML character or entity
+// reference.
+func charRef(b []byte) bool {
+	end := bytes.IndexByte(b, ';')
+	if end < 2 || end > 12 {
+		return false
+	}
+	r := b[1:end]
+	switch string(r) {
+	case "amp", "lt", "gt", "quot", "apos":
+		return true
+	}
+	if r[0] != '#' || len(r) < 2 {
+		return false
+	}
+	digits, hex := r[1:], false
+	if digits[0] == 'x' {
+		digits, hex = digits[1:], true
+	}
+	if len(digits) == 0 {
+		return false
+	}
+	for _, c := range digits {
+		isDec := c >= '0' && c <= '9'
+		isHex := isDec || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+		if !isDec && !(hex && isHex) {
+			return false
+		}
+	}
+	return true
 }
