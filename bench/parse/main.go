@@ -82,7 +82,7 @@ func main() {
 		}
 		st2 := auditlog.NewStream(auditlog.Formats(), auditlog.NewStats(), func(*event.Event) {})
 		d, allocs = measure(func() {
-			if err := st2.ReadAll("bench", bytes.NewReader(data), nil); err != nil {
+			if err := st2.ReadAll("bench", bytes.NewReader(data)); err != nil {
 				fail(err)
 			}
 		})

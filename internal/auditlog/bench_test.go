@@ -41,7 +41,7 @@ func BenchmarkReadAllAzure(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		st.ReadAll("bench", bytes.NewReader(data), nil)
+		st.ReadAll("bench", bytes.NewReader(data))
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/record")
 }

@@ -26,8 +26,7 @@ type Reader struct {
 	// Stdin is read for the path "-".
 	Stdin io.Reader
 
-	stream  *Stream
-	convert func([]byte) ([]byte, error)
+	stream *Stream
 }
 
 // NewReader returns a reader of every supported format that hands each
@@ -40,10 +39,9 @@ func NewReader(out record.Emit) *Reader {
 func NewReaderFormats(formats []record.Format, out record.Emit) *Reader {
 	st := NewStats()
 	return &Reader{
-		Stats:   st,
-		Stdin:   os.Stdin,
-		stream:  NewStream(formats, st, out),
-		convert: convertLine,
+		Stats:  st,
+		Stdin:  os.Stdin,
+		stream: NewStream(formats, st, out),
 	}
 }
 
@@ -132,9 +130,12 @@ func (r *Reader) read(name string, in io.Reader) {
 		r.Stats.problem(event.Location{File: name}, "binary data (a NUL byte in the first 8 KiB), not a log file: skipped")
 		return
 	}
-	read := func() error { return r.stream.readAll(name, pr, r.convert) }
-	if isCSVHeader(head) {
+	read := func() error { return r.stream.readAll(name, pr) }
+	switch {
+	case isCSVHeader(head):
 		read = func() error { return r.stream.readCSV(name, pr) }
+	case isJSONX(head):
+		read = func() error { return r.stream.readJSONX(name, pr) }
 	}
 	if err := read(); err != nil {
 		r.Stats.problem(event.Location{File: name}, describeReadErr(err, gz))
@@ -143,9 +144,8 @@ func (r *Reader) read(name string, in io.Reader) {
 
 // readAll is ReadAll without the final flush: a scan flushes once, after
 // its last file.
-func (st *Stream) readAll(name string, in io.Reader, convert func([]byte) ([]byte, error)) error {
+func (st *Stream) readAll(name string, in io.Reader) error {
 	sc := NewScanner(in, 0)
-	sc.Convert = convert
 	for sc.Scan() {
 		loc := event.Location{File: name, Line: sc.Line(), Offset: sc.Offset()}
 		if err := sc.Err(); err != nil {

@@ -13,8 +13,3 @@ import (
 func Formats() []record.Format {
 	return []record.Format{azurekv.Format, hashivault.Format, cloudtrail.Format, gcpaudit.Format}
 }
-
-// convertLine turns a Vault jsonx line into JSON.
-func convertLine(line []byte) ([]byte, error) {
-	return hashivault.JSONX(line)
-}

@@ -219,12 +219,12 @@ func (st *Stream) Flush() {
 	}
 }
 
-// ReadAll scans r to its end, decoding every record, then flushes. name
-// labels locations; convert, when set, turns jsonx lines into JSON. It
-// returns only the error that stopped reading the input (a read error);
-// bad records are counted in the stats.
-func (st *Stream) ReadAll(name string, r io.Reader, convert func([]byte) ([]byte, error)) error {
-	err := st.readAll(name, r, convert)
+// ReadAll scans r, JSON records of any supported format, to its end,
+// decoding every record, then flushes. name labels locations. It returns
+// only the error that stopped reading the input (a read error); bad records
+// are counted in the stats.
+func (st *Stream) ReadAll(name string, r io.Reader) error {
+	err := st.readAll(name, r)
 	st.Flush()
 	return err
 }

@@ -29,8 +29,7 @@ func (e *scanErr) Error() string { return e.reason }
 // streams of objects, top-level arrays, `{"records":[...]}` and
 // `{"Records":[...]}` wrappers of any size (elements are streamed), and lines
 // with a text prefix before the object. It holds at most one record in
-// memory. Lines that start with '<' (Vault's jsonx format) are handed to
-// Convert.
+// memory.
 //
 // A record cut short (a line that ends inside a string, or a new object at
 // the start of a line while the previous one is still open) is reported and
@@ -39,9 +38,6 @@ func (e *scanErr) Error() string { return e.reason }
 type Scanner struct {
 	r   io.Reader
 	max int
-
-	// Convert, when set, turns a line starting with '<' into a JSON object.
-	Convert func(line []byte) ([]byte, error)
 
 	buf        []byte
 	start, end int
@@ -210,8 +206,6 @@ func (s *Scanner) Scan() bool {
 				}
 			}
 			return s.valueRecord()
-		case c == '<' && len(s.stack) == 0 && s.Convert != nil:
-			return s.convertLine()
 		case len(s.stack) == 0:
 			return s.prefixedLine()
 		default:
@@ -457,24 +451,6 @@ func (s *Scanner) skipScalar() bool {
 		}
 		s.consume(1)
 	}
-}
-
-// convertLine hands a line starting with '<' to Convert.
-func (s *Scanner) convertLine() bool {
-	line, off := s.line, s.off
-	l, ok := s.takeLine()
-	if !ok {
-		return s.fail(line, off, "line longer than %d bytes", s.max)
-	}
-	l = bytes.TrimRight(l, " \t\r")
-	if bytes.HasPrefix(l, []byte("<?xml")) {
-		return s.Scan()
-	}
-	rec, err := s.Convert(l)
-	if err != nil {
-		return s.fail(line, off, "%v", err)
-	}
-	return s.emit(rec, line, off)
 }
 
 // prefixedLine handles a line that does not start with '{': text before the

@@ -175,7 +175,7 @@ func TestPoliciesCanBeKept(t *testing.T) {
 func TestDetect(t *testing.T) {
 	var p fastjson.Parser
 	for rec, want := range map[string]bool{
-		`{"type":"request","request":{"id":"a"}}`:                          true,
+		`{"type":"request","request":{"id":"a"}}`:                           true,
 		`{"type":"response","auth":{"accessor":"x"}}`:                       true,
 		`{"type":"response","time":"t"}`:                                    false,
 		`{"type":"event","request":{}}`:                                     false,

@@ -21,15 +21,25 @@
 //     The logs name no cluster or server, so a vault is only unique within
 //     the cluster whose log is read.
 //   - Operation: Name is request.operation; the class comes from the
-//     operation and the path within the mount (see classify.go).
+//     operation, the kind of mount and the path within it (see classify).
 //   - Object: a KV or cubbyhole secret (KindSecret, the KV v2 data/,
 //     metadata/, delete/, destroy/, undelete/ or subkeys/ prefix removed), a
 //     transit key (KindKey), or otherwise the path (KindPath: the full path
 //     under sys/, the path within the mount elsewhere). Version is the KV v2
 //     version number from the response metadata.
-//   - Caller: see caller.go. Result: see result.go. Time: the request
-//     entry's time when it was seen (when the access happened), else the
-//     response entry's, in UTC.
+//   - Caller: the token in the entry's auth block (see Decoder.caller).
+//     IP: request.remote_address (a host name goes to Host). UserAgent: the
+//     first request.headers["user-agent"], present when the device is set to
+//     log that header. CorrelationID: request.id.
+//   - Result: from the entry's error (see Decoder.result).
+//   - Time: the request entry's time when it was seen (when the access
+//     happened), else the response entry's, in UTC.
+//
+// Vault writes a test entry through each audit device it enables: it is
+// skipped with the reason "audit device test entry".
+//
+// Vault's jsonx format is read by converting each entry to JSON first: see
+// SplitJSONX and JSONX.
 //
 // The decoder never reads request or response data (except the KV v2
 // version number and whether a read returned anything), tokens, wrapping

@@ -17,8 +17,9 @@ import (
 //
 // in sorted key order. The file device writes nothing between entries: no
 // newline, only the device's prefix when one is set. String values are
-// written unescaped, so an error text carries its newlines, and a value
-// holding '<' cannot be read back (Vault HMACs data values by default).
+// written unescaped, so an error text carries its newlines, and a value may
+// hold a bare '<' or '&': JSONX escapes them before parsing. XML reads a
+// carriage return in a value as a newline.
 
 // maxJSONXDepth bounds the nesting JSONX accepts.
 const maxJSONXDepth = 256
@@ -281,8 +282,8 @@ func appendJSONString(out []byte, s string) []byte {
 // ends where a top-level element's name does not sort after the previous
 // one's (Vault writes an entry's keys in sorted order), where top-level text
 // (a device prefix) starts, or right after its "type" element, the last key
-// of every entry: it never waits for the next entry to return one, so it
-// suits a file being followed. String values are taken up to their end tag,
+// of every entry: an entry is returned as soon as it is complete, without
+// waiting for the next, so it suits a file being followed. String values are taken up to their end tag,
 // so an unescaped '<' in a value does not cut the entry. Leading white space
 // and a prefix are dropped; a truncated or stray piece is returned as a
 // token for JSONX to reject.

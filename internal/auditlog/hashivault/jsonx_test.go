@@ -140,13 +140,13 @@ func TestJSONXErrors(t *testing.T) {
 
 func TestIsJSONX(t *testing.T) {
 	for in, want := range map[string]bool{
-		`<json:object name="auth">`: true,
+		`<json:object name="auth">`:      true,
 		" \n<json:string name=\"time\">": true,
-		`<?xml version="1.0"?>`:         true,
-		`{"type":"request"}`:            false,
-		`</json:string>`:                false,
-		`<html>`:                        false,
-		``:                              false,
+		`<?xml version="1.0"?>`:          true,
+		`{"type":"request"}`:             false,
+		`</json:string>`:                 false,
+		`<html>`:                         false,
+		``:                               false,
 	} {
 		if got := IsJSONX([]byte(in)); got != want {
 			t.Errorf("IsJSONX(%q) = %v", in, got)
