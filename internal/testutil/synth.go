@@ -97,7 +97,9 @@ func AzureRecords(n int, seed uint64) [][]byte {
 // tokens, HMAC-ed as the device writes them.
 func VaultEntries(n int, seed uint64) [][]byte {
 	r := rand.New(rand.NewPCG(seed, 2))
-	hmac := func() string { return fmt.Sprintf("hmac-sha256:%016x%016x%016x%016x", r.Uint64(), r.Uint64(), r.Uint64(), r.Uint64()) }
+	hmac := func() string {
+		return fmt.Sprintf("hmac-sha256:%016x%016x%016x%016x", r.Uint64(), r.Uint64(), r.Uint64(), r.Uint64())
+	}
 	type tok struct{ accessor, token, name, entity, policy string }
 	toks := make([]tok, 100)
 	for i := range toks {

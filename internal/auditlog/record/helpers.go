@@ -161,11 +161,15 @@ func Bool(v *fastjson.Value, keys ...string) (b, ok bool) {
 // ParseTime parses the timestamps the formats write: RFC 3339 with any
 // number of fractional digits, with or without a zone ("2024-04-03T14:03:10.7886260Z",
 // "2024-04-03T14:03:10.788626+00:00", "2023-07-10 12:00:00" as reshaped
-// CloudTrail, Log Analytics' "4/3/2024, 2:03:10.788 PM" is not accepted).
-// The result is in UTC; a time without a zone is taken as UTC.
+// CloudTrail), and the Log Analytics portal's CSV form "4/3/2024,
+// 2:03:10.788 PM" (UTC, as its "TimeGenerated [UTC]" header says). The
+// result is in UTC; a time without a zone is taken as UTC.
 func ParseTime(b []byte) (time.Time, bool) {
 	if len(b) < 19 || len(b) > 40 {
 		return time.Time{}, false
+	}
+	if b[4] != '-' {
+		return parsePortalTime(b)
 	}
 	var buf [40]byte
 	s := buf[:len(b)]
@@ -200,4 +204,14 @@ func ParseAddr(in *Interner, b []byte) (netip.Addr, string) {
 		return ap.Addr().Unmap().WithZone(""), ""
 	}
 	return netip.Addr{}, in.Bytes(b)
+}
+
+// parsePortalTime parses "11/20/2026, 9:12:41.091 AM".
+func parsePortalTime(b []byte) (time.Time, bool) {
+	for _, layout := range [...]string{"1/2/2006, 3:04:05.999999999 PM", "1/2/2006 3:04:05.999999999 PM"} {
+		if t, err := time.Parse(layout, unsafeString(b)); err == nil {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
 }
