@@ -79,3 +79,19 @@ func BenchmarkAppendJSON(b *testing.B) {
 	}
 	b.SetBytes(int64(len(buf)))
 }
+
+func TestAppendTime(t *testing.T) {
+	for _, tm := range []time.Time{
+		time.Date(2024, 4, 3, 14, 3, 10, 788626000, time.UTC),
+		time.Date(2024, 4, 3, 14, 3, 10, 0, time.UTC),
+		time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 12, 31, 23, 59, 59, 999999999, time.FixedZone("x", 3600)),
+		time.Date(2026, 1, 2, 3, 4, 5, 100, time.UTC),
+		time.Date(12026, 1, 2, 3, 4, 5, 100, time.UTC),
+	} {
+		got := string(appendTime(nil, tm))
+		if want := tm.UTC().Format(time.RFC3339Nano); got != want {
+			t.Errorf("got %s, want %s", got, want)
+		}
+	}
+}
