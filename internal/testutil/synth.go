@@ -39,9 +39,13 @@ func AzureRecords(n int, seed uint64) [][]byte {
 		}
 		callers[i] = c
 	}
+	// Each object has a current version, as a vault does between
+	// rotations: reads return it.
 	secrets := make([]string, 500)
+	versions := make([]string, 500)
 	for i := range secrets {
 		secrets[i] = fmt.Sprintf("svc%03d-connection-string", i)
+		versions[i] = fmt.Sprintf("%016x%016x", r.Uint64(), r.Uint64())
 	}
 	ops := []struct {
 		name, path string
@@ -75,7 +79,8 @@ func AzureRecords(n int, seed uint64) [][]byte {
 		}
 		id := fmt.Sprintf("https://%s.vault.azure.net/", v)
 		if op.path != "" {
-			id += op.path + "/" + secrets[r.IntN(len(secrets))] + "/" + fmt.Sprintf("%016x%016x", r.Uint64(), r.Uint64())
+			k := r.IntN(len(secrets))
+			id += op.path + "/" + secrets[k] + "/" + versions[k]
 		}
 		claim := fmt.Sprintf(`"oid":"%s","appid":"%s","http://schemas.microsoft.com/identity/claims/tenantid":"72f988bf-86f1-41af-91ab-2d7cd011db47","idtyp":"%s"`, c.oid, c.appid, c.idtyp)
 		if c.upn != "" {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/valyala/fastjson"
 
+	"vaultwatch/internal/auditlog/record/recordtest"
 	"vaultwatch/internal/event"
 	"vaultwatch/internal/testutil"
 )
@@ -62,28 +63,28 @@ func TestConformance(t *testing.T) {
 	dir := testutil.Samples(t)
 	perFile := map[string]int{} // events-producing records per file
 	skipped := map[string]int{}
-	var all []decoded
+	var all []recordtest.Decoded
 	for _, f := range sampleFiles(t, dir) {
 		recs := readRecords(t, f)
 		for i, r := range decodeAll(t, filepath.Base(f), recs) {
 			switch {
-			case r.err == nil:
+			case r.Err == nil:
 				perFile[filepath.Base(f)]++
-				if len(r.events) == 0 {
+				if len(r.Events) == 0 {
 					t.Errorf("%s record %d: no event", filepath.Base(f), i+1)
 				}
-			case isSkip(r.err):
-				skipped[r.err.Error()]++
+			case isSkip(r.Err):
+				skipped[r.Err.Error()]++
 			default:
-				t.Errorf("%s record %d: %v", filepath.Base(f), i+1, r.err)
+				t.Errorf("%s record %d: %v", filepath.Base(f), i+1, r.Err)
 			}
 			all = append(all, r)
 		}
 	}
 	panther := decodeAll(t, "panther", pantherRecords(t, dir))
 	for i, r := range panther {
-		if r.err != nil {
-			t.Errorf("panther record %d: %v", i+1, r.err)
+		if r.Err != nil {
+			t.Errorf("panther record %d: %v", i+1, r.Err)
 		}
 	}
 	all = append(all, panther...)
@@ -104,7 +105,7 @@ func TestConformance(t *testing.T) {
 	}
 
 	for _, r := range all {
-		for _, e := range r.events {
+		for _, e := range r.Events {
 			if e.Format != event.FormatCloudTrail || e.Vault.ID == "" || e.Operation.Class == "" || e.Result.Outcome == "" || e.Caller.Type == "" {
 				t.Errorf("%s:%d: incomplete event %+v", e.Source.File, e.Source.Line, e)
 			}
@@ -129,10 +130,10 @@ func TestConformanceFields(t *testing.T) {
 			}
 			if pick(v) {
 				r := decodeAll(tb, file, recs[i:i+1])[0]
-				if r.err != nil {
-					tb.Fatal(r.err)
+				if r.Err != nil {
+					tb.Fatal(r.Err)
 				}
-				return r.events
+				return r.Events
 			}
 		}
 		tb.Fatalf("no such record in %s", file)

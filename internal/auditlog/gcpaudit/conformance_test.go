@@ -34,10 +34,10 @@ func TestConformance(t *testing.T) {
 	var got []event.Event
 	for _, f := range sampleFiles(t, dir) {
 		for i, r := range decodeAll(t, filepath.Base(f), readRecords(t, f)) {
-			if r.err != nil {
-				t.Errorf("%s record %d: %v", filepath.Base(f), i+1, r.err)
+			if r.Err != nil {
+				t.Errorf("%s record %d: %v", filepath.Base(f), i+1, r.Err)
 			}
-			got = append(got, r.events...)
+			got = append(got, r.Events...)
 		}
 	}
 	// The entry is trimmed: no timestamp, insertId or authenticationInfo.
