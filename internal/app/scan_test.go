@@ -7,11 +7,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"vaultwatch/internal/testutil"
 )
@@ -195,5 +199,53 @@ func TestScanErrors(t *testing.T) {
 	}
 	if _, _, err := runScan(t, ScanOptions{Paths: []string{"-"}, Output: "xml"}); err == nil {
 		t.Error("unknown output: no error")
+	}
+}
+
+// signalWriter closes seen when a progress line is written.
+type signalWriter struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	seen chan struct{}
+	once sync.Once
+}
+
+func (w *signalWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if bytes.HasPrefix(p, []byte("progress: ")) {
+		w.once.Do(func() { close(w.seen) })
+	}
+	return w.buf.Write(p)
+}
+
+// blockingReader gives its data, then waits for release before EOF: the
+// scan is still running when the progress reporter ticks.
+type blockingReader struct {
+	data    *bytes.Reader
+	release chan struct{}
+}
+
+func (r *blockingReader) Read(p []byte) (int, error) {
+	if r.data.Len() > 0 {
+		return r.data.Read(p)
+	}
+	<-r.release
+	return 0, io.EOF
+}
+
+func TestScanProgress(t *testing.T) {
+	w := &signalWriter{seen: make(chan struct{})}
+	in := &blockingReader{data: bytes.NewReader(lines(testutil.AzureRecords(100, 1))), release: w.seen}
+	err := Scan(context.Background(), ScanOptions{
+		Paths: []string{"-"}, Stdin: in, Stdout: io.Discard, Stderr: w,
+		ProgressEvery: time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := w.buf.String()
+	if !regexp.MustCompile(`(?m)^progress: [0-9,]+ records, [0-9.]+ [KMG]?i?B read, [0-9,]+ records/s$`).MatchString(out) || !strings.Contains(out, "events: 100") {
+		t.Errorf("stderr:\n%s", out)
 	}
 }
