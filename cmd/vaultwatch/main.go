@@ -84,9 +84,6 @@ func scan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	}
 	if err := app.Scan(ctx, o); err != nil {
 		fmt.Fprintln(stderr, "vaultwatch:", err)
-		if errors.Is(err, app.ErrMalformed) {
-			return 1
-		}
 		return 1
 	}
 	return 0
