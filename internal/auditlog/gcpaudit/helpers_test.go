@@ -14,5 +14,3 @@ func readRecords(tb testing.TB, path string) []json.RawMessage {
 func decodeAll(tb testing.TB, file string, recs []json.RawMessage) []recordtest.Decoded {
 	return recordtest.DecodeAll(tb, Format, file, recs)
 }
-
-func isSkip(err error) bool { return recordtest.IsSkip(err) }
