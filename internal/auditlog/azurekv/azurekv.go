@@ -74,14 +74,15 @@ type Decoder struct {
 	in  record.Interner
 	f   fields
 	idp fastjson.Parser // parses an Identity column written as JSON text
-	key []byte          // scratch for the object memo key
+	key []byte          // scratch for the object and caller memo keys
+	ids arena           // correlation ids
 
-	rid last[resource]
-	op  last[event.Operation]
-	obj last[event.Object]
-	who callerMemo
-	ua  last[string]
-	ip  last[addr]
+	rid memo[resource]
+	op  memo[event.Operation]
+	obj memo[event.Object]
+	who memo[event.Caller]
+	ua  memo[string]
+	ip  memo[addr]
 }
 
 // resource is what a resource id gives: the vault, or a skip for another
@@ -98,7 +99,14 @@ type addr struct {
 
 // NewDecoder returns a decoder for one stream.
 func NewDecoder() *Decoder {
-	return &Decoder{}
+	return &Decoder{
+		rid: newMemo[resource](1024),
+		op:  newMemo[event.Operation](512),
+		obj: newMemo[event.Object](8192),
+		who: newMemo[event.Caller](4096),
+		ua:  newMemo[string](1024),
+		ip:  newMemo[addr](4096),
+	}
 }
 
 var _ record.Decoder = (*Decoder)(nil)
@@ -114,9 +122,9 @@ func (d *Decoder) Decode(v *fastjson.Value, loc event.Location, emit record.Emit
 	}
 	f := &d.f
 	f.reset()
-	o.Visit(func(k []byte, x *fastjson.Value) { f.top(k, x) })
+	o.Visit(f.top)
 	if p := f.props.GetObject(); p != nil {
-		p.Visit(func(k []byte, x *fastjson.Value) { f.prop(k, x) })
+		p.Visit(f.prop)
 	}
 	if err := f.skip(); err != nil {
 		return err
@@ -134,9 +142,15 @@ func (d *Decoder) Decode(v *fastjson.Value, loc event.Location, emit record.Emit
 		}
 	}
 	if len(f.op) == 0 {
+		if f.timeKey == "TimeGenerated" {
+			return record.Missing("OperationName")
+		}
 		return record.Missing(f.opKey)
 	}
 	if f.time == nil {
+		if f.opKey == "OperationName" {
+			return record.Missing("TimeGenerated")
+		}
 		return record.Missing("time")
 	}
 	tb := str(f.time)
@@ -182,9 +196,7 @@ func (d *Decoder) Decode(v *fastjson.Value, loc event.Location, emit record.Emit
 		ev.UserAgent = d.in.Bytes(f.clientInfo)
 		d.ua.put(f.clientInfo, ev.UserAgent)
 	}
-	if len(f.correlation) > 0 {
-		ev.CorrelationID = string(f.correlation)
-	}
+	ev.CorrelationID = d.ids.string(f.correlation)
 	d.result(ev)
 	emit(ev)
 	return nil

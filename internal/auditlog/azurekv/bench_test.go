@@ -9,6 +9,7 @@ import (
 	"github.com/valyala/fastjson"
 
 	"vaultwatch/internal/event"
+	"vaultwatch/internal/testutil"
 )
 
 // BenchmarkDecode measures parsing (fastjson, reused parser) plus decoding
@@ -48,5 +49,44 @@ func BenchmarkDecode(b *testing.B) {
 				b.Fatalf("%d events for %d records", n, b.N)
 			}
 		})
+	}
+}
+
+// BenchmarkDecodeVaried measures parsing plus decoding of realistic traffic:
+// it cycles through varied records (vaults, callers, objects, operations and
+// outcomes), so the decoder's memos miss as often as they do on real logs.
+func BenchmarkDecodeVaried(b *testing.B) {
+	recs := testutil.AzureRecords(4096, 1)
+	var p fastjson.Parser
+	d := NewDecoder()
+	n := 0
+	emit := func(*event.Event) { n++ }
+	loc := event.Location{File: "PT1H.json"}
+	decode := func(rec []byte) {
+		v, err := p.ParseBytes(rec)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := d.Decode(v, loc, emit); err != nil {
+			b.Fatal(err)
+		}
+	}
+	// One pass first, as a long stream has seen its vaults and callers.
+	var size int
+	for _, r := range recs {
+		decode(r)
+		size += len(r)
+	}
+	b.SetBytes(int64(size / len(recs)))
+	b.ReportAllocs()
+	n = 0
+	i := 0
+	for b.Loop() {
+		loc.Line = int64(i + 1)
+		decode(recs[i%len(recs)])
+		i++
+	}
+	if n != i {
+		b.Fatalf("%d events for %d records", n, i)
 	}
 }

@@ -2,6 +2,7 @@ package azurekv
 
 import (
 	"bytes"
+	"encoding/binary"
 
 	"github.com/valyala/fastjson"
 
@@ -71,39 +72,15 @@ func (c *claims) set(name []byte, x *fastjson.Value) {
 	}
 }
 
-// values returns the claims in a fixed order.
-func (c *claims) values() [nClaims][]byte {
-	return [nClaims][]byte{c.oid, c.oidLong, c.upn, c.upnLong, c.nameLong, c.uniqueName,
-		c.appid, c.azp, c.idtyp, c.mirid, c.tid, c.tidLong}
-}
-
-const nClaims = 12
-
-// callerMemo remembers the caller made from the previous record's claims.
-type callerMemo struct {
-	raw    [nClaims][]byte
-	caller event.Caller
-	ok     bool
-}
-
-func (m *callerMemo) get(vals *[nClaims][]byte) (event.Caller, bool) {
-	if !m.ok {
-		return event.Caller{}, false
+// appendKey appends the claims to key, each after its length, so that
+// equal keys mean equal claims.
+func (c *claims) appendKey(key []byte) []byte {
+	for _, v := range [...][]byte{c.oid, c.oidLong, c.upn, c.upnLong, c.nameLong, c.uniqueName,
+		c.appid, c.azp, c.idtyp, c.mirid, c.tid, c.tidLong} {
+		key = binary.AppendUvarint(key, uint64(len(v)))
+		key = append(key, v...)
 	}
-	for i := range vals {
-		if !bytes.Equal(vals[i], m.raw[i]) {
-			return event.Caller{}, false
-		}
-	}
-	return m.caller, true
-}
-
-func (m *callerMemo) put(vals *[nClaims][]byte, c event.Caller) {
-	for i := range vals {
-		m.raw[i] = append(m.raw[i][:0], vals[i]...)
-	}
-	m.caller = c
-	m.ok = true
+	return key
 }
 
 // flatClaimName strips the Log Analytics type suffix ("_g", "_s") from a
@@ -141,18 +118,18 @@ func (d *Decoder) claims(id *fastjson.Value) {
 		claim = id
 	}
 	c := &d.f.claims
-	claim.GetObject().Visit(func(k []byte, x *fastjson.Value) { c.set(k, x) })
+	claim.GetObject().Visit(c.set)
 }
 
 // caller sets ev.Caller from the claims.
 func (d *Decoder) caller(ev *event.Event) {
-	vals := d.f.claims.values()
-	if c, ok := d.who.get(&vals); ok {
+	d.key = d.f.claims.appendKey(d.key[:0])
+	if c, ok := d.who.get(d.key); ok {
 		ev.Caller = c
 		return
 	}
 	d.makeCaller(&ev.Caller)
-	d.who.put(&vals, ev.Caller)
+	d.who.put(d.key, ev.Caller)
 }
 
 // makeCaller fills cl from the claims.

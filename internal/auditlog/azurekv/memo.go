@@ -1,27 +1,65 @@
 package azurekv
 
-import "bytes"
+import "unsafe"
 
-// last remembers what the previous record's raw value turned into. Records
-// of one stream mostly repeat the vault, caller, user agent and address of
-// the record before, so comparing bytes with the last value spares the
-// parsing, lower-casing and interning that made it.
-type last[T any] struct {
-	raw []byte
-	val T
-	ok  bool
+// memo remembers what raw values of a field turned into, keyed by their
+// bytes: a stream repeats a few vaults, callers, objects, user agents and
+// addresses, so a value seen before costs one map lookup (m[string(b)] does
+// not allocate) instead of the parsing, lower-casing and interning that
+// made it. It is bounded: when it holds max entries it starts afresh.
+type memo[T any] struct {
+	m   map[string]T
+	max int
 }
 
-func (l *last[T]) get(b []byte) (T, bool) {
-	if l.ok && bytes.Equal(b, l.raw) {
-		return l.val, true
+// maxMemoKey bounds the values a memo keeps, and so its memory; longer
+// values (never seen in real logs) are made afresh every time.
+const maxMemoKey = 1024
+
+func newMemo[T any](max int) memo[T] {
+	return memo[T]{max: max}
+}
+
+func (m *memo[T]) get(b []byte) (T, bool) {
+	v, ok := m.m[string(b)]
+	return v, ok
+}
+
+func (m *memo[T]) put(b []byte, v T) {
+	if len(b) > maxMemoKey {
+		return
 	}
-	var zero T
-	return zero, false
+	if m.m == nil || len(m.m) >= m.max {
+		m.m = make(map[string]T, min(m.max, 64))
+	}
+	m.m[string(b)] = v
 }
 
-func (l *last[T]) put(b []byte, v T) {
-	l.raw = append(l.raw[:0], b...)
-	l.val = v
-	l.ok = true
+// arena copies short values unique to each record (correlation ids, which
+// interning would only churn) into shared chunks: one allocation per chunk
+// instead of one per record. The bytes of a returned string are never
+// written again. A receiver that keeps such a string keeps its chunk
+// (arenaChunk bytes) alive.
+type arena struct {
+	buf []byte
+}
+
+const (
+	arenaChunk = 2048
+	arenaMax   = 128 // longer values get their own allocation
+)
+
+func (a *arena) string(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if len(b) > arenaMax {
+		return string(b)
+	}
+	if cap(a.buf)-len(a.buf) < len(b) {
+		a.buf = make([]byte, 0, arenaChunk)
+	}
+	n := len(a.buf)
+	a.buf = append(a.buf, b...)
+	return unsafe.String(&a.buf[n], len(b))
 }
