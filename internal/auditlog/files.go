@@ -155,6 +155,7 @@ func (st *Stream) readAll(name string, in io.Reader) error {
 		}
 		st.Record(sc.Record(), loc)
 	}
+	st.settle()
 	return sc.ReadErr()
 }
 

@@ -108,18 +108,25 @@ type Stream struct {
 	emitFn   record.Emit
 	lastTime time.Time
 	now      func() time.Time
+
+	// Counters kept here and settled into stats: per format (by index),
+	// and for the vault of the last event.
+	formatCount []int64
+	vault       event.Vault
+	vaultCount  int64
 }
 
 // NewStream returns a stream decoder that tries formats in order, counts into
 // stats and hands every event to out.
 func NewStream(formats []record.Format, stats *Stats, out record.Emit) *Stream {
 	st := &Stream{
-		formats:  formats,
-		decoders: make([]record.Decoder, len(formats)),
-		last:     -1,
-		stats:    stats,
-		out:      out,
-		now:      time.Now,
+		formats:     formats,
+		decoders:    make([]record.Decoder, len(formats)),
+		formatCount: make([]int64, len(formats)),
+		last:        -1,
+		stats:       stats,
+		out:         out,
+		now:         time.Now,
 	}
 	st.emitFn = st.emit
 	return st
@@ -139,7 +146,11 @@ func (st *Stream) emit(e *event.Event) {
 		st.lastTime = e.Time
 	}
 	st.stats.Events++
-	st.stats.ByVault[e.Vault]++
+	if e.Vault != st.vault {
+		st.settle()
+		st.vault = e.Vault
+	}
+	st.vaultCount++
 	st.out(e)
 }
 
@@ -159,26 +170,36 @@ func (st *Stream) Record(rec []byte, loc event.Location) {
 		st.stats.problem(loc, "record is not a JSON object")
 		return
 	}
-	// A wrapper that the scanner did not stream (one short line).
+	if st.dispatch(v, loc) {
+		return
+	}
+	// A records wrapper that the scanner did not stream (its first key is
+	// not "records"): looked for only once no format claims the object,
+	// so that ordinary records pay nothing for it.
 	for _, key := range [...]string{"records", "Records"} {
 		if a := v.Get(key); a != nil && a.Type() == fastjson.TypeArray {
 			items, _ := a.Array()
-			st.stats.Records.Add(-1)
+			st.stats.Records.Add(int64(len(items)) - 1)
 			for i, item := range items {
-				st.stats.Records.Add(1)
 				if item.Type() != fastjson.TypeObject {
 					st.stats.problem(loc, fmt.Sprintf("%s[%d] is not a JSON object", key, i))
 					continue
 				}
-				st.dispatch(item, loc)
+				if !st.dispatch(item, loc) {
+					st.stats.problem(loc, fmt.Sprintf("%s[%d]: %s", key, i, unknownFormat))
+				}
 			}
 			return
 		}
 	}
-	st.dispatch(v, loc)
+	st.stats.problem(loc, unknownFormat)
 }
 
-func (st *Stream) dispatch(v *fastjson.Value, loc event.Location) {
+const unknownFormat = "not a record of a known format (Azure Key Vault AuditEvent, Vault/OpenBao audit, CloudTrail, GCP audit log)"
+
+// dispatch hands v to the decoder of its format. It returns false when no
+// format claims v.
+func (st *Stream) dispatch(v *fastjson.Value, loc event.Location) bool {
 	i := st.last
 	if i < 0 || !st.formats[i].Detect(v) {
 		i = -1
@@ -189,8 +210,7 @@ func (st *Stream) dispatch(v *fastjson.Value, loc event.Location) {
 			}
 		}
 		if i < 0 {
-			st.stats.problem(loc, "not a record of a known format (Azure Key Vault AuditEvent, Vault/OpenBao audit, CloudTrail, GCP audit log)")
-			return
+			return false
 		}
 		st.last = i
 	}
@@ -199,24 +219,41 @@ func (st *Stream) dispatch(v *fastjson.Value, loc event.Location) {
 		d = st.formats[i].New()
 		st.decoders[i] = d
 	}
-	st.stats.ByFormat[st.formats[i].Name]++
+	st.formatCount[i]++
 	if err := d.Decode(v, loc, st.emitFn); err != nil {
 		if reason, ok := record.IsSkip(err); ok {
 			st.stats.Skipped[reason]++
-			return
+			return true
 		}
 		st.stats.problem(loc, err.Error())
 	}
+	return true
 }
 
-// Flush emits what the decoders still hold; call it at the end of the
-// stream.
+// settle moves the counters the stream keeps locally (cheaper per record
+// than map updates) into the stats.
+func (st *Stream) settle() {
+	for i, n := range st.formatCount {
+		if n > 0 {
+			st.stats.ByFormat[st.formats[i].Name] += n
+			st.formatCount[i] = 0
+		}
+	}
+	if st.vaultCount > 0 {
+		st.stats.ByVault[st.vault] += st.vaultCount
+		st.vaultCount = 0
+	}
+}
+
+// Flush emits what the decoders still hold and brings the stats up to
+// date; call it at the end of the stream.
 func (st *Stream) Flush() {
 	for _, d := range st.decoders {
 		if d != nil {
 			d.Flush(st.emitFn)
 		}
 	}
+	st.settle()
 }
 
 // ReadAll scans r, JSON records of any supported format, to its end,
