@@ -1,7 +1,7 @@
 // Command parse measures how fast vaultwatch reads access logs, on one
 // core, and writes a report.
 //
-//	go run ./bench/parse                 # 1,000,000 records per case
+//	go run ./bench/parse                 # 500,000 records per case
 //	go run ./bench/parse -n 200000 -out /tmp/parse.md
 //
 // Cases: parse + normalize of records already in memory (the decoder hot
@@ -29,7 +29,7 @@ import (
 )
 
 func main() {
-	n := flag.Int("n", 1_000_000, "records per case")
+	n := flag.Int("n", 500_000, "records per case")
 	out := flag.String("out", "bench/PARSE.md", "report file")
 	flag.Parse()
 	runtime.GOMAXPROCS(1)

@@ -125,6 +125,16 @@ func appendOpt(b []byte, key, value string, first bool) []byte {
 
 const hex = "0123456789abcdef"
 
+// safe marks the bytes a JSON string holds as they are: printable ASCII
+// but for the quote, the backslash and the HTML characters encoding/json
+// escapes.
+var safe = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // appendString appends s as a JSON string, escaping as encoding/json does
 // (HTML characters included) and replacing invalid UTF-8.
 func appendString(b []byte, s string) []byte {
@@ -132,11 +142,11 @@ func appendString(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if safe[c] {
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
 			b = append(b, s[start:i]...)
 			switch c {
 			case '"', '\\':
