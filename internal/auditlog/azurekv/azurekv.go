@@ -102,7 +102,7 @@ func NewDecoder() *Decoder {
 	return &Decoder{
 		rid: newMemo[resource](1024),
 		op:  newMemo[event.Operation](512),
-		obj: newMemo[event.Object](8192),
+		obj: newMemo[event.Object](1 << 15),
 		who: newMemo[event.Caller](4096),
 		ua:  newMemo[string](1024),
 		ip:  newMemo[addr](4096),
