@@ -83,7 +83,8 @@ func (s *Scanner) Err() error {
 // ReadErr returns the error that ended the stream, if it was not io.EOF.
 func (s *Scanner) ReadErr() error { return s.rerr }
 
-// Offset of the next unread byte: everything before it has been consumed.
+// Consumed returns the offset of the next unread byte: everything before it
+// has been read.
 func (s *Scanner) Consumed() int64 { return s.off }
 
 // fill reads more input, keeping buf[start:end]. It returns false at the end
