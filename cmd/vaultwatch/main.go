@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -19,9 +20,12 @@ const usage = `vaultwatch: threat detection for secret vaults
 
 Usage:
   vaultwatch scan [flags] PATH...   read access logs (files, folders, - for stdin)
+  vaultwatch simulate --out DIR     write realistic labelled vault logs with attacks
+  vaultwatch score --labels FILE ALERTS.jsonl
+                                    score alerts against a simulation's labels
   vaultwatch version
 
-Run 'vaultwatch scan -h' for the flags of scan.
+Run 'vaultwatch COMMAND -h' for the flags of a command.
 `
 
 func main() {
@@ -39,6 +43,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch args[0] {
 	case "scan":
 		return scan(ctx, args[1:], stdin, stdout, stderr)
+	case "simulate":
+		return simulate(ctx, args[1:], stdout, stderr)
+	case "score":
+		return score(ctx, args[1:], stdin, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "vaultwatch", app.Version)
 		return 0
@@ -87,6 +95,108 @@ func scan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		return 1
 	}
 	return 0
+}
+
+func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("simulate", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", "", "output folder (new or empty; required)")
+	seed := fs.Uint64("seed", 1, "random seed: the same seed writes the same bytes")
+	vaults := fs.Int("vaults", app.DefaultSimVaults, "number of vaults across the formats")
+	days := fs.Int("days", app.DefaultSimDays, "simulated days")
+	learning := fs.Int("learning-days", app.DefaultSimLearningDays, "days before any attack")
+	formats := fs.String("formats", "azure,vault", "providers to simulate, comma-separated: azure, vault, aws")
+	intelDir := fs.String("intel-dir", "", "folder of real threat-intel lists (tor-exit-nodes.txt, ipsum-level3.txt) to draw attackers from; built-in addresses when empty")
+	start := fs.String("start", "", "first day, YYYY-MM-DD (UTC); the simulation's default when empty")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: vaultwatch simulate --out DIR [flags]\n\nWrites an organisation's vault logs in the real formats, with attacks after the\nlearning days, DIR/labels.jsonl (one line per attack) and DIR/intel/.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "vaultwatch: simulate takes no arguments (got %q); use --out DIR\n", fs.Args())
+		return 2
+	}
+	o := app.SimulateOptions{
+		Out:          *out,
+		Seed:         *seed,
+		Vaults:       *vaults,
+		Days:         *days,
+		LearningDays: *learning,
+		Formats:      strings.Split(*formats, ","),
+		IntelDir:     *intelDir,
+		Stdout:       stdout,
+	}
+	if *start != "" {
+		t, err := time.Parse(time.DateOnly, *start)
+		if err != nil {
+			fmt.Fprintf(stderr, "vaultwatch: simulate: --start %q: want YYYY-MM-DD\n", *start)
+			return 2
+		}
+		o.Start = t
+	}
+	return exit(stderr, app.Simulate(ctx, o))
+}
+
+func score(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("score", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	labels := fs.String("labels", "", "labels.jsonl written by simulate (required)")
+	vaultDays := fs.Float64("vault-days", 0, "vaults × days, for the false-alarm rate (default: read from summary.json beside the labels)")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	before := fs.Duration("tolerance-before", app.DefaultScoreTolerance.Before, "an alert may start this long before an attack")
+	after := fs.Duration("tolerance-after", app.DefaultScoreTolerance.After, "an alert may start this long after an attack ends")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: vaultwatch score --labels DIR/labels.jsonl [flags] ALERTS.jsonl\n\nMatches alerts (- for standard input) to the simulated attacks and prints recall,\nmissed attacks and false alarms.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(interleave(fs, args)); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "vaultwatch: score: give exactly one alerts file (or - for standard input)")
+		return 2
+	}
+	o := app.ScoreOptions{
+		Labels:    *labels,
+		Alerts:    fs.Arg(0),
+		VaultDays: *vaultDays,
+		JSON:      *asJSON,
+		Stdin:     stdin,
+		Stdout:    stdout,
+	}
+	o.Tolerance = &app.Tolerance{Before: *before, After: *after}
+	return exit(stderr, app.Score(ctx, o))
+}
+
+// exit prints err and returns the exit status: 0, 2 for bad usage, 1
+// otherwise.
+func exit(stderr io.Writer, err error) int {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, app.ErrUsage):
+		printErr(stderr, err)
+		return 2
+	}
+	printErr(stderr, err)
+	return 1
+}
+
+// printErr prints each line of err (several problems are joined) with the
+// program's name.
+func printErr(stderr io.Writer, err error) {
+	for _, line := range strings.Split(err.Error(), "\n") {
+		fmt.Fprintln(stderr, "vaultwatch:", line)
+	}
 }
 
 // interleave moves flags found after paths to the front, so that

@@ -1,0 +1,184 @@
+package simulate
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+)
+
+// LabelsFile is the name of the labels file in the output folder.
+const LabelsFile = "labels.jsonl"
+
+// Summary says what a simulation wrote.
+type Summary struct {
+	Out          string           `json:"out"`
+	Seed         uint64           `json:"seed"`
+	Org          string           `json:"org"`
+	Start        time.Time        `json:"start"`
+	Days         int              `json:"days"`
+	LearningDays int              `json:"learning_days"`
+	Vaults       int              `json:"vaults"`
+	Users        int              `json:"users"`
+	Apps         int              `json:"apps"`
+	Accesses     int              `json:"accesses"`        // all accesses written
+	Attack       int              `json:"attack_accesses"` // of which injected by attacks
+	ByVault      map[string]int   `json:"by_vault"`        // accesses per vault name
+	ByProvider   map[Provider]int `json:"by_provider"`     // accesses per provider
+	Labels       int              `json:"labels"`
+	Scenarios    map[string]int   `json:"scenarios"` // labels per scenario
+}
+
+// Run simulates opts: it builds the organisation, plans the attacks, writes
+// every day's benign and attack accesses through the writers of the chosen
+// formats, then labels.jsonl and the threat-intel lists the attackers came
+// from.
+func Run(ctx context.Context, opts Options) (*Summary, error) {
+	return run(ctx, opts, 1)
+}
+
+// run is Run with benign volume scaled (tests use small volumes).
+func run(ctx context.Context, opts Options, scale float64) (sum *Summary, err error) {
+	if opts.Out == "" {
+		return nil, errors.New("simulate: no output folder")
+	}
+	opts = opts.withDefaults()
+	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
+		return nil, fmt.Errorf("simulate: %w", err)
+	}
+	org := NewOrg(opts)
+	intel, err := LoadIntel(opts.IntelDir, opts.Seed)
+	if err != nil {
+		return nil, fmt.Errorf("simulate: %w", err)
+	}
+	attacks, labels := PlanAttacks(org, intel, opts.Seed)
+	slices.SortStableFunc(attacks, func(a, b Access) int { return a.Time.Compare(b.Time) })
+
+	var writers []Writer
+	for _, f := range opts.Formats {
+		switch f {
+		case Azure:
+			writers = append(writers, NewAzureWriter(opts.Out, org, opts.Seed))
+		case HashiVault:
+			writers = append(writers, NewVaultWriter(opts.Out, org, opts.Seed))
+		case AWS:
+			writers = append(writers, NewCloudTrailWriter(opts.Out, org, opts.Seed))
+		default:
+			return nil, fmt.Errorf("simulate: unknown format %q", f)
+		}
+	}
+	defer func() {
+		for _, w := range writers {
+			if cerr := w.Close(); cerr != nil && err == nil {
+				err = fmt.Errorf("simulate: close writer: %w", cerr)
+			}
+		}
+	}()
+
+	sum = &Summary{
+		Out: opts.Out, Seed: opts.Seed, Org: org.Name, Start: org.Start, Days: org.Days, LearningDays: org.LearningDays,
+		Vaults: len(org.Vaults), Users: len(org.Users), Apps: len(org.Apps),
+		ByVault: map[string]int{}, ByProvider: map[Provider]int{}, Scenarios: map[string]int{},
+	}
+	ai := 0
+	for d := range org.Days {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("simulate: %w", err)
+		}
+		end := org.Start.AddDate(0, 0, d+1)
+		// Versions as they are at the start of the day, for writers that
+		// look at them.
+		day := org.Start.AddDate(0, 0, d)
+		for _, v := range org.Vaults {
+			for name := range v.Versions {
+				v.Versions[name] = org.VersionAt(v, name, day)
+			}
+		}
+		benign := org.day(d, scale)
+		j := ai
+		for j < len(attacks) && attacks[j].Time.Before(end) {
+			j++
+		}
+		for a := range mergeAccesses(benign, attacks[ai:j]) {
+			if a.Vault == nil || a.Principal == nil {
+				continue
+			}
+			for _, w := range writers {
+				if err := w.Write(a); err != nil {
+					return nil, fmt.Errorf("simulate: day %d: %w", d, err)
+				}
+			}
+			sum.Accesses++
+			sum.ByVault[a.Vault.Name]++
+			sum.ByProvider[a.Vault.Provider]++
+		}
+		sum.Attack += j - ai
+		ai = j
+	}
+	// Attacks planned past the end are not written.
+
+	slices.SortStableFunc(labels, func(a, b Label) int {
+		return cmp.Or(a.Start.Compare(b.Start), cmp.Compare(a.ID, b.ID))
+	})
+	if err := writeLabels(filepath.Join(opts.Out, LabelsFile), labels); err != nil {
+		return nil, err
+	}
+	for _, l := range labels {
+		sum.Scenarios[l.Scenario]++
+	}
+	sum.Labels = len(labels)
+	if err := intel.WriteTo(filepath.Join(opts.Out, "intel")); err != nil {
+		return nil, fmt.Errorf("simulate: %w", err)
+	}
+	return sum, nil
+}
+
+// mergeAccesses yields the accesses of a and b in time order, a's first on
+// ties.
+func mergeAccesses(a, b []Access) func(yield func(*Access) bool) {
+	return func(yield func(*Access) bool) {
+		i, j := 0, 0
+		for i < len(a) || j < len(b) {
+			var x *Access
+			if j >= len(b) || (i < len(a) && !b[j].Time.Before(a[i].Time)) {
+				x = &a[i]
+				i++
+			} else {
+				x = &b[j]
+				j++
+			}
+			if !yield(x) {
+				return
+			}
+		}
+	}
+}
+
+func writeLabels(path string, labels []Label) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("simulate: %w", err)
+	}
+	w := bufio.NewWriter(f)
+	enc := json.NewEncoder(w)
+	for i := range labels {
+		if err := enc.Encode(&labels[i]); err != nil {
+			f.Close()
+			return fmt.Errorf("simulate: write labels: %w", err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("simulate: write labels: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("simulate: write labels: %w", err)
+	}
+	return nil
+}
