@@ -148,22 +148,11 @@ func measure(ctx context.Context, c config, progress io.Writer) ([]byte, error) 
 // logPaths returns the folders and files of a simulation's output that hold
 // logs: everything but labels.jsonl, summary.json and the intel lists.
 func logPaths(dir string) ([]string, error) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
+	p := filepath.Join(dir, simulate.LogsDir)
+	if _, err := os.Stat(p); err != nil {
+		return nil, fmt.Errorf("no logs in %s: %w", dir, err)
 	}
-	var paths []string
-	for _, e := range ents {
-		switch e.Name() {
-		case "labels.jsonl", "summary.json", "intel":
-			continue
-		}
-		paths = append(paths, filepath.Join(dir, e.Name()))
-	}
-	if len(paths) == 0 {
-		return nil, fmt.Errorf("no logs in %s", dir)
-	}
-	return paths, nil
+	return []string{p}, nil
 }
 
 // intelDir returns ../shared/threatintel beside the module root, or "" to

@@ -179,15 +179,7 @@ func writeSimSummary(w io.Writer, out string, s *simulate.Summary) {
 		fmt.Fprintf(w, "  %-36s %4d\n", sc, s.Scenarios[sc])
 	}
 	fmt.Fprintf(w, "wrote %s, %s, %s\n", filepath.Join(out, simulate.LabelsFile), filepath.Join(out, SummaryFile), filepath.Join(out, "intel"))
-	var logs []string
-	for _, d := range []string{"azure", "vault", "aws"} {
-		if fi, err := os.Stat(filepath.Join(out, d)); err == nil && fi.IsDir() {
-			logs = append(logs, filepath.Join(out, d))
-		}
-	}
-	if len(logs) > 0 {
-		fmt.Fprintf(w, "scan the logs with: vaultwatch scan %s\n", strings.Join(logs, " "))
-	}
+	fmt.Fprintf(w, "scan the logs with: vaultwatch scan %s\n", filepath.Join(out, simulate.LogsDir))
 }
 
 // Tolerance is how far outside an attack's window a matching alert may lie

@@ -168,7 +168,7 @@ func (b *atkBuild) label() Label {
 		Start:          b.acc[0].Time,
 		End:            b.acc[0].Time,
 	}
-	seenV := map[*Vault]bool{}
+	seenV := map[string]bool{}
 	for _, a := range b.acc {
 		if a.Time.Before(l.Start) {
 			l.Start = a.Time
@@ -176,9 +176,10 @@ func (b *atkBuild) label() Label {
 		if a.Time.After(l.End) {
 			l.End = a.Time
 		}
-		if !seenV[a.Vault] {
-			seenV[a.Vault] = true
-			l.Vaults = append(l.Vaults, a.Vault.Name)
+		// Vaults as the logs name them: the scorer matches alerts on them.
+		if name := logVaultName(&a); !seenV[name] {
+			seenV[name] = true
+			l.Vaults = append(l.Vaults, name)
 			l.Providers = append(l.Providers, a.Vault.Provider)
 		}
 	}
@@ -413,7 +414,7 @@ func (b *atkBuild) gap(lo, hi time.Duration) time.Duration {
 func (b *atkBuild) add(t time.Time, v *Vault, pr *Principal, op Op, obj string, ip netip.Addr, status int) {
 	a := Access{Time: t, Vault: v, Principal: pr, Op: op, Object: obj, IP: ip, Status: status}
 	if status == 200 && (op == OpSecretGet || op == OpKeyGet || op == OpCertGet) {
-		a.Version = v.Versions[obj]
+		a.Version = b.p.o.VersionAt(v, obj, t)
 	}
 	b.acc = append(b.acc, a)
 }

@@ -225,7 +225,7 @@ func atkCheckLabels(t *testing.T, o *Org, in *Intel, acc []Access, labels []Labe
 		}
 		inside := false
 		for i, l := range labels {
-			if a.Time.Before(l.Start) || a.Time.After(l.End) || !slices.Contains(l.Vaults, a.Vault.Name) {
+			if a.Time.Before(l.Start) || a.Time.After(l.End) || !slices.Contains(l.Vaults, logVaultName(&a)) {
 				continue
 			}
 			if !slices.Contains(l.Entities.IPs, a.IP.String()) {
@@ -294,7 +294,7 @@ func TestPlanAttacksShapes(t *testing.T) {
 	byLabel := map[string][]Access{}
 	for _, l := range labels {
 		for _, a := range acc {
-			if !a.Time.Before(l.Start) && !a.Time.After(l.End) && slices.Contains(l.Vaults, a.Vault.Name) && slices.Contains(l.Entities.IPs, a.IP.String()) {
+			if !a.Time.Before(l.Start) && !a.Time.After(l.End) && slices.Contains(l.Vaults, logVaultName(&a)) && slices.Contains(l.Entities.IPs, a.IP.String()) {
 				byLabel[l.ID] = append(byLabel[l.ID], a)
 			}
 		}

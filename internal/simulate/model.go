@@ -110,6 +110,8 @@ type Org struct {
 	Users    []*Principal
 	Apps     []*Principal // service principals and managed identities
 	Services []*Principal // provider background callers
+
+	plan *plan // how it behaves, derived once (traffic.go)
 }
 
 // TestStart is when the learning days end and attacks may begin.

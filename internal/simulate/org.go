@@ -236,7 +236,17 @@ func (b *orgBuilder) vaults(n int) {
 			if env != "prod" {
 				v.Account = b.awsAcct[len(b.awsAcct)-1]
 			}
+			// An AWS "vault" is Secrets Manager in one account and region:
+			// the logs cannot tell two apart that share both.
 			v.Region = awsRegions[b.r.IntN(len(awsRegions))].Name
+			for i := 0; b.names["aws:"+v.Account+"/"+v.Region]; i++ {
+				if i == len(awsRegions) {
+					b.awsAcct = append(b.awsAcct, fmt.Sprintf("%012d", 100000000000+b.r.Int64N(899999999999)))
+					v.Account = b.awsAcct[len(b.awsAcct)-1]
+				}
+				v.Region = awsRegions[(i+1)%len(awsRegions)].Name
+			}
+			b.names["aws:"+v.Account+"/"+v.Region] = true
 			v.Name = b.unique("sm-" + team + "-" + env)
 		default:
 			v.Name = b.unique("kv-" + team + "-" + env)

@@ -35,6 +35,9 @@ type Summary struct {
 	Scenarios    map[string]int   `json:"scenarios"` // labels per scenario
 }
 
+// LogsDir is the folder under the output folder that holds the logs.
+const LogsDir = "logs"
+
 // Run simulates opts: it builds the organisation, plans the attacks, writes
 // every day's benign and attack accesses through the writers of the chosen
 // formats, then labels.jsonl and the threat-intel lists the attackers came
@@ -60,15 +63,18 @@ func run(ctx context.Context, opts Options, scale float64) (sum *Summary, err er
 	attacks, labels := PlanAttacks(org, intel, opts.Seed)
 	slices.SortStableFunc(attacks, func(a, b Access) int { return a.Time.Compare(b.Time) })
 
+	// The logs go under DIR/logs, apart from the labels and the intel lists,
+	// so that `vaultwatch scan DIR/logs` reads logs only.
+	logs := filepath.Join(opts.Out, LogsDir)
 	var writers []Writer
 	for _, f := range opts.Formats {
 		switch f {
 		case Azure:
-			writers = append(writers, NewAzureWriter(opts.Out, org, opts.Seed))
+			writers = append(writers, NewAzureWriter(logs, org, opts.Seed))
 		case HashiVault:
-			writers = append(writers, NewVaultWriter(opts.Out, org, opts.Seed))
+			writers = append(writers, NewVaultWriter(logs, org, opts.Seed))
 		case AWS:
-			writers = append(writers, NewCloudTrailWriter(opts.Out, org, opts.Seed))
+			writers = append(writers, NewCloudTrailWriter(logs, org, opts.Seed))
 		default:
 			return nil, fmt.Errorf("simulate: unknown format %q", f)
 		}

@@ -5,13 +5,10 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/netip"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
-	"weak"
 )
 
 // This file generates the organisation's benign traffic, day by day: the
@@ -71,23 +68,14 @@ type plan struct {
 	initial  map[*Vault]map[string]string      // versions at the start, as the org had them
 }
 
-// plans memoizes each Org's plan without keeping the Org alive.
-var plans sync.Map // weak.Pointer[Org] -> *plan
-
 // planFor returns o's plan, derived the first time it is asked for (NewOrg
 // asks at once, so that later changes to the org by attack planning do not
 // change benign behaviour).
 func planFor(o *Org) *plan {
-	k := weak.Make(o)
-	if p, ok := plans.Load(k); ok {
-		return p.(*plan)
+	if o.plan == nil {
+		o.plan = buildPlan(o)
 	}
-	p := buildPlan(o)
-	if old, loaded := plans.LoadOrStore(k, p); loaded {
-		return old.(*plan)
-	}
-	runtime.AddCleanup(o, func(k weak.Pointer[Org]) { plans.Delete(k) }, k)
-	return p
+	return o.plan
 }
 
 // VersionAt is the version of a vault object current at t: the version a
