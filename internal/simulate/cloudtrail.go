@@ -319,9 +319,15 @@ func (w *cloudTrailWriter) record(a *Access) ([]byte, bool) {
 	service := a.Principal != nil && a.Principal.Kind == KindProviderService
 	ip := a.IP.String()
 	ua := accessUserAgent(a, "aws-sdk-go-v2/1.36.3 os/linux lang/go#1.24.2 md/GOOS#linux md/GOARCH#amd64 api/"+svc+"#1.35.1")
-	if service {
+	switch {
+	case service:
 		ip = cloudTrailService(a.Principal)
 		ua = ip
+	case a.InvokedBy != "":
+		// A call a service makes on the principal's behalf: the principal's
+		// identity, the service as source and agent.
+		ui = append(ui, wjKV{"invokedBy", a.InvokedBy})
+		ip, ua = a.InvokedBy, a.InvokedBy
 	}
 
 	var params any

@@ -181,6 +181,11 @@ type Access struct {
 	Status int
 	// Root marks a call made with a root token (Vault).
 	Root bool
+	// InvokedBy names the provider service that made the call on the
+	// principal's behalf: Secrets Manager decrypting with KMS for a
+	// GetSecretValue is logged as the caller's call, invoked by
+	// secretsmanager.amazonaws.com.
+	InvokedBy string
 }
 
 // Label is one injected attack, as labels.jsonl holds it.

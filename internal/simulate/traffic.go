@@ -593,7 +593,7 @@ func (g *dayGen) app(a *actor) {
 				s := reads[(start+k)%len(reads)]
 				t = t.Add(time.Duration(3+r.IntN(120)) * time.Millisecond)
 				g.emit(Access{Time: t, Vault: v, Principal: a.p, Op: OpSecretGet, Object: s, IP: ip, Status: 200})
-				g.kms(r, v, t)
+				g.kms(r, v, a.p, t)
 			}
 			if a.keyOp != "" && i == 0 {
 				for range 1 + r.IntN(3) {
@@ -650,17 +650,14 @@ func (g *dayGen) app(a *actor) {
 	}
 }
 
-// kms adds the KMS decrypt Secrets Manager makes for a read (AWS).
-func (g *dayGen) kms(r *rand.Rand, v *Vault, t time.Time) {
+// kms adds the KMS decrypt Secrets Manager makes for a read (AWS): CloudTrail
+// logs it as the reader's own call, invoked by Secrets Manager.
+func (g *dayGen) kms(r *rand.Rand, v *Vault, p *Principal, t time.Time) {
 	if v.Provider != AWS || len(v.Keys) == 0 {
 		return
 	}
-	for _, s := range g.p.services {
-		if s.p.Name == "secretsmanager.amazonaws.com" {
-			g.emit(Access{Time: t.Add(time.Duration(2+r.IntN(8)) * time.Millisecond), Vault: v, Principal: s.p,
-				Op: OpKeyDecrypt, Object: v.Keys[0], Status: 200})
-		}
-	}
+	g.emit(Access{Time: t.Add(time.Duration(2+r.IntN(8)) * time.Millisecond), Vault: v, Principal: p,
+		Op: OpKeyDecrypt, Object: v.Keys[0], Status: 200, InvokedBy: "secretsmanager.amazonaws.com"})
 }
 
 // throttled adds a burst that runs into the provider's rate limit: 429s and
@@ -865,7 +862,7 @@ func (g *dayGen) session(sr *rand.Rand, a *actor, t time.Time, nets []netip.Pref
 				break
 			}
 			add(OpSecretGet, pool[sr.IntN(len(pool))], 200, ua)
-			g.kms(sr, v, t)
+			g.kms(sr, v, a.p, t)
 		}
 	}
 }
