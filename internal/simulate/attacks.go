@@ -49,6 +49,8 @@ var atkScenarios = []atkScenario{
 	{"destructive-burst", []string{"destructive-burst"}, planDestructiveBurst},
 	{"slow-exfiltration", []string{"unusual-ip"}, planSlowExfiltration},
 	{"credential-probing", []string{"credential-probing"}, planCredentialProbing},
+	{"crypto-volume", []string{"crypto-volume"}, planCryptoVolume},
+	{"cross-provider-access", []string{"cross-provider-access"}, planCrossProvider},
 }
 
 // AttackScenarios returns the names of the scenarios PlanAttacks injects.
@@ -1385,5 +1387,66 @@ func planCredentialProbing(b *atkBuild, rep, reps int) bool {
 		t = t.Add(b.gap(10*time.Minute, 50*time.Minute))
 	}
 	b.desc = fmt.Sprintf("%d burst(s) of %d unauthenticated calls to %s from %s (%s).", bursts, size, v.Name, ip, country)
+	return true
+}
+
+// planCryptoVolume: a stolen application credential decrypts (or unwraps)
+// with a key of the vault that the application never uses, thousands of
+// times: data encrypted elsewhere being opened in bulk.
+func planCryptoVolume(b *atkBuild, rep, reps int) bool {
+	v, day, ok := b.pickVault(b.vaults(func(v *Vault) bool { return len(v.Keys) > 0 && len(b.readers(v)) > 0 }), 1, rep, reps)
+	if !ok {
+		return false
+	}
+	victim := b.pickPrincipal(b.readers(v))
+	key := v.Keys[b.r.IntN(len(v.Keys))]
+	op := OpKeyDecrypt
+	if v.Provider == Azure && b.r.IntN(2) == 0 {
+		op = OpKeyUnwrap
+	}
+	ip := b.ownIP(victim)
+	n := b.pickN(300, 800, 2000, 5000)
+	dur := b.gap(15*time.Minute, 60*time.Minute)
+	t := b.start(day, dur, victim.TZ)
+	step := dur / time.Duration(n)
+	for range n {
+		b.add(t, v, victim, op, key, ip, 200)
+		t = t.Add(b.gap(step/2, step*3/2))
+	}
+	b.desc = fmt.Sprintf("%s uses key %s of %s %d times in about %d minutes (%s), a key it never used.", atkWho(victim), key, v.Name, n, int(dur.Minutes()), op)
+	return true
+}
+
+// planCrossProvider: one address reads secrets in vaults of two different
+// providers within the hour: a credential dump being tried everywhere.
+func planCrossProvider(b *atkBuild, rep, reps int) bool {
+	byProv := map[Provider][]*Vault{}
+	for _, v := range b.vaults(func(v *Vault) bool { return atkHasSecrets(v) && len(b.on(v, atkAll...)) > 0 }) {
+		byProv[v.Provider] = append(byProv[v.Provider], v)
+	}
+	var provs []Provider
+	for _, p := range []Provider{Azure, HashiVault, AWS} {
+		if len(byProv[p]) > 0 {
+			provs = append(provs, p)
+		}
+	}
+	if len(provs) < 2 {
+		return false
+	}
+	b.r.Shuffle(len(provs), func(i, j int) { provs[i], provs[j] = provs[j], provs[i] })
+	vs := []*Vault{byProv[provs[0]][b.r.IntN(len(byProv[provs[0]]))], byProv[provs[1]][b.r.IntN(len(byProv[provs[1]]))]}
+	day, _ := b.pickDay(vs, 1, rep, reps, true)
+	b.claim(vs, day, 1)
+	ip, country := b.countryIP("")
+	t := b.start(day, 2*time.Hour, nil)
+	var who []string
+	for _, v := range vs {
+		victim := b.pickPrincipal(b.on(v, atkAll...))
+		who = append(who, atkWho(victim))
+		t = b.readSecrets(t, v, victim, ip, b.pickN(1, 3, 6), 5*time.Second, 3*time.Minute)
+		t = t.Add(b.gap(2*time.Minute, 25*time.Minute))
+	}
+	b.desc = fmt.Sprintf("Address %s (%s) reads secrets in %s (%s) and %s (%s) within the hour, with the credentials of %s.",
+		ip, country, vs[0].Name, vs[0].Provider, vs[1].Name, vs[1].Provider, strings.Join(who, " and "))
 	return true
 }

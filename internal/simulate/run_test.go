@@ -57,6 +57,7 @@ func TestRunEndToEnd(t *testing.T) {
 	}
 	start, end := sum.Start, sum.Start.AddDate(0, 0, sum.Days)
 	var outside int
+	backed := make([]int, len(labels)) // events matching each label
 	r := auditlog.NewReader(func(e *event.Event) {
 		events++
 		if e.Time.Before(start) || !e.Time.Before(end) {
@@ -65,18 +66,15 @@ func TestRunEndToEnd(t *testing.T) {
 		if e.IP.IsValid() && ips[e.IP.String()] {
 			attackerSeen++
 		}
-	})
-	var logs []string
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range ents {
-		if e.Name() != LabelsFile && e.Name() != "intel" {
-			logs = append(logs, filepath.Join(dir, e.Name()))
+		for i, l := range labels {
+			if !e.Time.Before(l.Start.Truncate(time.Second)) && !e.Time.After(l.End) && slices.Contains(l.Vaults, e.Vault.Name) &&
+				(slices.Contains(l.Entities.IPs, e.IP.String()) || slices.Contains(l.Entities.ObjectIDs, e.Caller.ObjectID) ||
+					slices.Contains(l.Entities.VaultEntities, e.Caller.VaultEntityID) || slices.Contains(l.Entities.ARNs, e.Caller.ARN)) {
+				backed[i]++
+			}
 		}
-	}
-	if err := r.ReadPaths(context.Background(), logs); err != nil {
+	})
+	if err := r.ReadPaths(context.Background(), []string{filepath.Join(dir, LogsDir)}); err != nil {
 		t.Fatal(err)
 	}
 	if r.Stats.Malformed != 0 {
@@ -93,6 +91,13 @@ func TestRunEndToEnd(t *testing.T) {
 	}
 	if len(ips) > 0 && attackerSeen == 0 {
 		t.Errorf("no event from any labelled attacker address")
+	}
+	// Every label is backed by the logs: events in its window, on its vaults
+	// (as the logs name them), from its attacker.
+	for i, l := range labels {
+		if backed[i] == 0 {
+			t.Errorf("%s (%s) on %v: no event in the logs from its entities in its window", l.ID, l.Scenario, l.Vaults)
+		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, "intel")); err != nil {
 		t.Errorf("intel lists not written: %v", err)
