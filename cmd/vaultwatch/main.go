@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -62,12 +63,20 @@ func scan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	events := fs.Bool("events", false, "write the normalized events to standard output")
-	output := fs.String("o", "jsonl", "format of --events output: jsonl")
+	output := fs.String("o", "", "output: table (alerts, the default) or jsonl (alerts, or events with --events)")
 	strict := fs.Bool("strict", false, "exit non-zero when any record is malformed")
 	noProgress := fs.Bool("no-progress", false, "do not print progress lines")
 	problems := fs.Int("problems", 10, "how many malformed records the summary lists")
+	learning := fs.String("learning-period", "7d", "how long a vault or caller is watched before unusual-behaviour alerts (e.g. 14d, 36h)")
+	var tor, lists, clouds listFlag
+	fs.Var(&tor, "tor-exit-list", "Tor exit-node list, one IP a line (repeatable)")
+	fs.Var(&lists, "threat-intel", "IP reputation list, one IP or CIDR a line (repeatable)")
+	fs.Var(&clouds, "cloud-ranges", "cloud-provider ranges: Azure service tags, AWS ip-ranges.json or GCP cloud.json (repeatable)")
+	decoys := fs.String("decoys", "", "decoy secrets file: GLOB or VAULT GLOB a line")
+	since := fs.String("since", "", "report alerts from this time (RFC 3339 or YYYY-MM-DD)")
+	until := fs.String("until", "", "report alerts up to this time (RFC 3339 or YYYY-MM-DD)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: vaultwatch scan [flags] PATH...\n\nReads access logs and prints a summary to standard error.\n\nFlags:")
+		fmt.Fprintln(stderr, "Usage: vaultwatch scan [flags] PATH...\n\nReads access logs, detects threats and prints the alerts; a summary goes to standard error.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(interleave(fs, args)); err != nil {
@@ -76,16 +85,42 @@ func scan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		}
 		return 2
 	}
+	lp, err := parsePeriod(*learning)
+	if err != nil {
+		fmt.Fprintf(stderr, "vaultwatch scan: --learning-period: %v\n", err)
+		return 2
+	}
+	var from, to time.Time
+	for _, x := range []struct {
+		name string
+		val  string
+		t    *time.Time
+	}{{"since", *since, &from}, {"until", *until, &to}} {
+		if x.val == "" {
+			continue
+		}
+		if *x.t, err = parseTime(x.val); err != nil {
+			fmt.Fprintf(stderr, "vaultwatch scan: --%s: %v\n", x.name, err)
+			return 2
+		}
+	}
 	o := app.ScanOptions{
-		Paths:         fs.Args(),
-		Events:        *events,
-		Output:        *output,
-		Strict:        *strict,
-		ProgressEvery: 2 * time.Second,
-		MaxProblems:   *problems,
-		Stdin:         stdin,
-		Stdout:        stdout,
-		Stderr:        stderr,
+		Paths:          fs.Args(),
+		Events:         *events,
+		Output:         *output,
+		Strict:         *strict,
+		ProgressEvery:  2 * time.Second,
+		MaxProblems:    *problems,
+		LearningPeriod: lp,
+		TorLists:       tor,
+		ThreatIntel:    lists,
+		CloudRanges:    clouds,
+		Decoys:         *decoys,
+		Since:          from,
+		Until:          to,
+		Stdin:          stdin,
+		Stdout:         stdout,
+		Stderr:         stderr,
 	}
 	if *noProgress {
 		o.ProgressEvery = 0
@@ -229,4 +264,43 @@ func interleave(fs *flag.FlagSet, args []string) []string {
 func isBool(f *flag.Flag) bool {
 	b, ok := f.Value.(interface{ IsBoolFlag() bool })
 	return ok && b.IsBoolFlag()
+}
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
+
+// parsePeriod reads a duration that may be given in days: "14d", "1d12h",
+// or anything time.ParseDuration takes.
+func parsePeriod(s string) (time.Duration, error) {
+	var days time.Duration
+	if i := strings.IndexByte(s, 'd'); i > 0 {
+		n, err := strconv.Atoi(s[:i])
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("%q is not a duration (e.g. 14d, 36h)", s)
+		}
+		days = time.Duration(n) * 24 * time.Hour
+		s = s[i+1:]
+		if s == "" {
+			return days, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q is not a duration (e.g. 14d, 36h)", s)
+	}
+	return days + d, nil
+}
+
+// parseTime reads an RFC 3339 time or a UTC date.
+func parseTime(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC(), nil
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%q is neither RFC 3339 nor YYYY-MM-DD", s)
 }

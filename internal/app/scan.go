@@ -7,17 +7,22 @@ import (
 	"bufio"
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"vaultwatch/internal/alert"
 	"vaultwatch/internal/auditlog"
+	"vaultwatch/internal/detect"
 	"vaultwatch/internal/event"
+	"vaultwatch/internal/intel"
 )
 
 // ErrMalformed is returned by Scan with Strict when any record was
@@ -28,9 +33,11 @@ var ErrMalformed = errors.New("malformed records found")
 type ScanOptions struct {
 	Paths []string // files, folders, or "-" for Stdin
 	// Events writes each normalized event to Stdout, one JSON object per
-	// line.
+	// line, instead of detecting.
 	Events bool
-	// Output is the events' format; only "jsonl" exists.
+	// Output is the format of what goes to Stdout: "table" (alerts, the
+	// default) or "jsonl" (alerts or, with Events, events: one JSON object
+	// a line).
 	Output string
 	// Strict makes a scan with malformed records fail with ErrMalformed.
 	Strict bool
@@ -40,20 +47,39 @@ type ScanOptions struct {
 	// MaxProblems is how many malformed records the summary lists.
 	MaxProblems int
 
+	// Detection.
+	LearningPeriod time.Duration // default 7 days
+	TorLists       []string      // Tor exit-node lists
+	ThreatIntel    []string      // IP reputation lists (IP or CIDR a line)
+	CloudRanges    []string      // Azure service tags, AWS ip-ranges.json, GCP cloud.json
+	Decoys         string        // decoy secrets file
+	Since, Until   time.Time     // report only alerts overlapping this window
+
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 }
 
-// Scan reads every path, prints a summary to Stderr and, with Events, the
-// events to Stdout.
+// Scan reads every path and prints a summary to Stderr; it writes the
+// alerts to Stdout or, with Events, the normalized events.
 func Scan(ctx context.Context, o ScanOptions) error {
 	if len(o.Paths) == 0 {
 		return errors.New("scan: no path given (a file, a folder, or - for standard input)")
 	}
-	if o.Output != "" && o.Output != "jsonl" {
-		return fmt.Errorf("scan: unknown output format %q (want jsonl)", o.Output)
+	switch o.Output {
+	case "":
+		o.Output = "table"
+		if o.Events {
+			o.Output = "jsonl"
+		}
+	case "jsonl":
+	case "table":
+		if o.Events {
+			return errors.New("scan: --events writes JSON Lines only (-o jsonl)")
+		}
+	default:
+		return fmt.Errorf("scan: unknown output format %q (want table or jsonl)", o.Output)
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -61,12 +87,13 @@ func Scan(ctx context.Context, o ScanOptions) error {
 	if o.MaxProblems <= 0 {
 		o.MaxProblems = 10
 	}
-	var out *bufio.Writer
+	out := bufio.NewWriterSize(o.Stdout, 256<<10)
 	var buf []byte
 	var werr error
-	emit := func(*event.Event) {}
+	var emit func(*event.Event)
+	var engine *detect.Engine
+	var alerts []alert.Alert
 	if o.Events {
-		out = bufio.NewWriterSize(o.Stdout, 256<<10)
 		buf = make([]byte, 0, 4096)
 		emit = func(e *event.Event) {
 			if werr != nil {
@@ -76,6 +103,27 @@ func Scan(ctx context.Context, o ScanOptions) error {
 			buf = append(buf, '\n')
 			_, werr = out.Write(buf)
 		}
+	} else {
+		cfg, err := o.detectConfig()
+		if err != nil {
+			return err
+		}
+		engine = detect.New(cfg, detect.Detectors(), func(a *alert.Alert) {
+			if o.Output == "table" {
+				alerts = append(alerts, *a)
+				return
+			}
+			if werr != nil {
+				return
+			}
+			b, err := json.Marshal(a)
+			if err != nil {
+				werr = err
+				return
+			}
+			_, werr = out.Write(append(b, '\n'))
+		})
+		emit = engine.Process
 	}
 	r := auditlog.NewReader(emit)
 	if o.Stdin != nil {
@@ -84,21 +132,62 @@ func Scan(ctx context.Context, o ScanOptions) error {
 	start := o.Now()
 	stop := o.progress(ctx, r.Stats, start)
 	err := r.ReadPaths(ctx, o.Paths)
-	stop()
-	if out != nil && werr == nil {
-		werr = out.Flush()
+	if engine != nil && err == nil {
+		engine.Flush()
 	}
+	stop()
 	if err != nil {
 		return fmt.Errorf("scan: %w", err)
 	}
+	if engine != nil && o.Output == "table" && werr == nil {
+		werr = alert.WriteTable(out, alerts)
+	}
+	if werr == nil {
+		werr = out.Flush()
+	}
 	if werr != nil {
-		return fmt.Errorf("scan: writing events: %w", werr)
+		return fmt.Errorf("scan: writing output: %w", werr)
 	}
 	writeSummary(o.Stderr, r.Stats, o.Now().Sub(start), o.MaxProblems)
+	if engine != nil {
+		fmt.Fprintf(o.Stderr, "alerts: %s (from %s findings)\n", thousands(engine.Stats.Alerts), thousands(engine.Stats.Findings))
+	}
 	if o.Strict && r.Stats.Malformed > 0 {
 		return fmt.Errorf("scan: %d %w (--strict)", r.Stats.Malformed, ErrMalformed)
 	}
 	return nil
+}
+
+// detectConfig loads the threat intelligence and decoys the options name.
+func (o ScanOptions) detectConfig() (detect.Config, error) {
+	cfg := detect.Config{LearningPeriod: o.LearningPeriod, Since: o.Since, Until: o.Until}
+	if len(o.TorLists)+len(o.ThreatIntel)+len(o.CloudRanges) > 0 {
+		set := intel.New()
+		for _, l := range []struct {
+			kind  string
+			paths []string
+		}{{"tor", o.TorLists}, {"list", o.ThreatIntel}, {"cloud", o.CloudRanges}} {
+			for _, p := range l.paths {
+				if err := set.LoadFile(p, l.kind); err != nil {
+					return cfg, fmt.Errorf("scan: %w", err)
+				}
+			}
+		}
+		cfg.Intel = set
+	}
+	if o.Decoys != "" {
+		f, err := os.Open(o.Decoys)
+		if err != nil {
+			return cfg, fmt.Errorf("scan: %w", err)
+		}
+		defer f.Close()
+		d, err := detect.ParseDecoys(f, o.Decoys)
+		if err != nil {
+			return cfg, fmt.Errorf("scan: %w", err)
+		}
+		cfg.Decoys = d
+	}
+	return cfg, nil
 }
 
 // progress starts the progress reporter and returns its stop function.

@@ -10,11 +10,17 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 )
 
 // LabelsFile is the name of the labels file in the output folder.
 const LabelsFile = "labels.jsonl"
+
+// DecoysFile lists the organisation's decoy secrets as `vaultwatch scan
+// --decoys` reads them: "VAULT NAME" a line, vaults named as the logs name
+// them.
+const DecoysFile = "decoys.txt"
 
 // Summary says what a simulation wrote.
 type Summary struct {
@@ -139,6 +145,9 @@ func run(ctx context.Context, opts Options, scale float64) (sum *Summary, err er
 		sum.Scenarios[l.Scenario]++
 	}
 	sum.Labels = len(labels)
+	if err := writeDecoys(filepath.Join(opts.Out, DecoysFile), org); err != nil {
+		return nil, err
+	}
 	if err := intel.WriteTo(filepath.Join(opts.Out, "intel")); err != nil {
 		return nil, fmt.Errorf("simulate: %w", err)
 	}
@@ -185,6 +194,26 @@ func writeLabels(path string, labels []Label) error {
 	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("simulate: write labels: %w", err)
+	}
+	return nil
+}
+
+// writeDecoys writes the decoy secrets the way an operator declares them.
+func writeDecoys(path string, o *Org) error {
+	var b strings.Builder
+	b.WriteString("# Decoy secrets: nobody legitimately reads them. VAULT NAME a line.\n")
+	for _, v := range o.Vaults {
+		for _, d := range v.Decoys {
+			a := Access{Vault: v, Op: OpSecretGet, Object: d}
+			name := d
+			if v.Provider == Azure {
+				name = strings.ToLower(d)
+			}
+			fmt.Fprintf(&b, "%s %s\n", logVaultName(&a), name)
+		}
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("simulate: %w", err)
 	}
 	return nil
 }

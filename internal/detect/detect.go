@@ -1,0 +1,113 @@
+// Package detect is the streaming detection engine: it sees access events
+// one at a time, in time order, asks every detector whether the event is
+// suspicious given what has been learned so far, then learns from it.
+// Findings are aggregated into alerts: one alert per (type, vault,
+// principal, burst), however many events the burst holds.
+//
+// A batch scan drives the engine over files; the server drives the same
+// engine event by event. Time is the events' time, never the wall clock.
+package detect
+
+import (
+	"time"
+
+	"vaultwatch/internal/alert"
+	"vaultwatch/internal/event"
+	"vaultwatch/internal/intel"
+)
+
+// Detector looks at events. A detector is a small state machine: it may
+// keep bounded state of its own (windows, counters), and reads the shared
+// learned state through the Context. It must not keep the event.
+type Detector interface {
+	// Types are the alert types it raises.
+	Types() []alert.Type
+	// Observe looks at one event before the engine learns from it, and
+	// raises findings through c.Raise.
+	Observe(c *Context)
+}
+
+// Context is what a detector sees of one event.
+type Context struct {
+	Event *event.Event
+	// IP is what threat intelligence knows of the event's address.
+	IP intel.Class
+	// Principal is the caller's key: its most specific stable id, or
+	// "ip:<address>" for anonymous callers.
+	Principal string
+	// Config is the engine's configuration.
+	Config *Config
+
+	raise func(Finding)
+}
+
+// Raise reports a finding about the current event.
+func (c *Context) Raise(f Finding) { c.raise(f) }
+
+// Finding is a detector's verdict on one event: this event is part of an
+// alert of this type.
+type Finding struct {
+	Type alert.Type
+	// Severity overrides the catalogue's, when the detector knows better
+	// (a decoy read by a privileged token, say); "" keeps it.
+	Severity alert.Severity
+	// Key groups findings into one alert beyond (type, vault); empty means
+	// the principal.
+	Key string
+	// Explanation says, in numbers, what normal looks like and how far the
+	// event is from it. The alert keeps the first finding's.
+	Explanation string
+	Facts       []alert.Fact
+	// Vaults are the other vaults involved, for cross-vault alerts.
+	Vaults []event.Vault
+}
+
+// Config configures the engine.
+type Config struct {
+	// LearningPeriod is how long a vault, or a principal on a vault, is
+	// watched before "unusual" alerts may fire about it (default 7 days).
+	// Threat-intelligence and decoy alerts fire at once.
+	LearningPeriod time.Duration
+	// BurstGap ends an alert: findings of the same (type, vault, principal)
+	// further apart than this start a new alert (default 1 hour).
+	BurstGap time.Duration
+	// Intel classifies addresses; nil knows nothing.
+	Intel *intel.Set
+	// Decoys match decoy secrets.
+	Decoys *Decoys
+	// Since and Until limit the alerts reported (the engine still learns
+	// from every event).
+	Since, Until time.Time
+}
+
+func (c *Config) defaults() {
+	if c.LearningPeriod <= 0 {
+		c.LearningPeriod = 7 * 24 * time.Hour
+	}
+	if c.BurstGap <= 0 {
+		c.BurstGap = time.Hour
+	}
+}
+
+// principalKey returns the caller's key: its most specific stable id, or
+// the address for anonymous callers.
+func principalKey(e *event.Event) string {
+	if p := e.Caller.Principal(); p != "" {
+		return p
+	}
+	if e.IP.IsValid() {
+		return "ip:" + e.IP.String()
+	}
+	if e.Host != "" {
+		return "host:" + e.Host
+	}
+	return "anonymous"
+}
+
+// ipString is the event's address as text, or its host.
+func ipString(e *event.Event) string {
+	if e.IP.IsValid() {
+		return e.IP.String()
+	}
+	return e.Host
+}

@@ -1,0 +1,345 @@
+package detect
+
+import (
+	"net/netip"
+	"slices"
+	"time"
+
+	"vaultwatch/internal/alert"
+	"vaultwatch/internal/event"
+	"vaultwatch/internal/intel"
+)
+
+// maxIPCache bounds the addresses whose classification the engine keeps.
+const maxIPCache = 1 << 16
+
+// Engine runs detectors over a stream of events. It is not safe for
+// concurrent use: one goroutine feeds it, in time order.
+type Engine struct {
+	cfg       Config
+	detectors []Detector
+	agg       aggregator
+	ips       map[netip.Addr]intel.Class
+	ctx       Context
+	ev        *event.Event
+
+	// Stats counts what the engine did.
+	Stats Stats
+}
+
+// Stats are the engine's counters.
+type Stats struct {
+	Events   int64
+	Findings int64
+	Alerts   int64
+	// Evicted counts open alerts closed early because too many were open.
+	Evicted int64
+}
+
+// New returns an engine running detectors, handing every finished alert to
+// out. The alert is the receiver's to keep.
+func New(cfg Config, detectors []Detector, out func(*alert.Alert)) *Engine {
+	cfg.defaults()
+	e := &Engine{
+		cfg:       cfg,
+		detectors: detectors,
+		ips:       map[netip.Addr]intel.Class{},
+	}
+	e.agg = aggregator{
+		gap:  cfg.BurstGap,
+		open: map[string]*openAlert{},
+		byVP: map[vpKey][]*openAlert{},
+		emit: func(a *alert.Alert) {
+			if !cfg.Since.IsZero() && a.EndTime.Before(cfg.Since) {
+				return
+			}
+			if !cfg.Until.IsZero() && a.StartTime.After(cfg.Until) {
+				return
+			}
+			e.Stats.Alerts++
+			out(a)
+		},
+		stats: &e.Stats,
+	}
+	e.ctx.Config = &e.cfg
+	e.ctx.raise = e.raise
+	return e
+}
+
+// Process runs every detector over ev, then adds ev to the evidence of the
+// open alerts about its caller. The engine does not keep ev.
+func (e *Engine) Process(ev *event.Event) {
+	e.Stats.Events++
+	e.ev = ev
+	c := &e.ctx
+	c.Event = ev
+	c.IP = e.classify(ev.IP)
+	c.Principal = principalKey(ev)
+	for _, d := range e.detectors {
+		d.Observe(c)
+	}
+	e.agg.observe(ev, c.Principal, c.IP)
+	e.ev = nil
+}
+
+// Flush closes every open alert; call it at the end of a scan.
+func (e *Engine) Flush() {
+	e.agg.closeAll()
+}
+
+func (e *Engine) classify(a netip.Addr) intel.Class {
+	if !a.IsValid() {
+		return intel.Class{}
+	}
+	if c, ok := e.ips[a]; ok {
+		return c
+	}
+	c := e.cfg.Intel.Classify(a)
+	if len(e.ips) >= maxIPCache {
+		clear(e.ips)
+	}
+	e.ips[a] = c
+	return c
+}
+
+func (e *Engine) raise(f Finding) {
+	e.Stats.Findings++
+	e.agg.raise(e.ev, e.ctx.Principal, e.ctx.IP, f)
+}
+
+// maxOpen bounds the alerts open at once; past it the oldest is closed.
+const maxOpen = 100_000
+
+// Caps on what one alert collects.
+const (
+	maxObjects  = 1000
+	maxEntities = 20
+)
+
+type vpKey struct{ vault, principal string }
+
+type openAlert struct {
+	a       alert.Alert
+	key     string
+	vp      vpKey
+	objects map[string]int // index into a.Evidence.Objects
+	seen    map[string]bool
+}
+
+// aggregator turns findings into alerts: one per (type, vault, key, burst),
+// collecting the caller's activity in the window as evidence.
+type aggregator struct {
+	gap       time.Duration
+	open      map[string]*openAlert
+	byVP      map[vpKey][]*openAlert
+	lastSweep time.Time
+	emit      func(*alert.Alert)
+	stats     *Stats
+}
+
+func (g *aggregator) raise(ev *event.Event, principal string, ip intel.Class, f Finding) {
+	key := f.Key
+	if key == "" {
+		key = principal
+	}
+	id := string(f.Type) + "\x00" + ev.Vault.ID + "\x00" + key
+	if o, ok := g.open[id]; ok {
+		if ev.Time.Sub(o.a.EndTime) <= g.gap {
+			o.a.Count++
+			if ev.Time.After(o.a.EndTime) {
+				o.a.EndTime = ev.Time
+			}
+			if f.Severity != "" && rank(f.Severity) > rank(o.a.Severity) {
+				o.a.Severity = f.Severity
+			}
+			for _, v := range f.Vaults {
+				o.addVault(v, ev.Provider)
+			}
+			return
+		}
+		g.close(o)
+	}
+	if len(g.open) >= maxOpen {
+		g.evictOldest()
+	}
+	o := &openAlert{
+		key:     id,
+		vp:      vpKey{ev.Vault.ID, principal},
+		objects: map[string]int{},
+		seen:    map[string]bool{},
+		a: alert.Alert{
+			Type:        f.Type,
+			Severity:    f.Severity,
+			StartTime:   ev.Time,
+			EndTime:     ev.Time,
+			Vault:       alert.Vault{Provider: string(ev.Provider), ID: ev.Vault.ID, Name: ev.Vault.Name},
+			Explanation: f.Explanation,
+			Facts:       f.Facts,
+			Count:       1,
+			Evidence:    alert.Evidence{Operations: map[string]int{}, Outcomes: map[string]int{}},
+		},
+	}
+	if len(f.Vaults) > 0 {
+		o.addVault(ev.Vault, ev.Provider)
+		for _, v := range f.Vaults {
+			o.addVault(v, ev.Provider)
+		}
+	}
+	g.open[id] = o
+	g.byVP[o.vp] = append(g.byVP[o.vp], o)
+}
+
+func rank(s alert.Severity) int {
+	switch s {
+	case alert.SeverityHigh:
+		return 3
+	case alert.SeverityMedium:
+		return 2
+	case alert.SeverityLow:
+		return 1
+	}
+	return 0
+}
+
+func (o *openAlert) addVault(v event.Vault, p event.Provider) {
+	for _, x := range o.a.Vaults {
+		if x.ID == v.ID {
+			return
+		}
+	}
+	if len(o.a.Vaults) < maxEntities*5 {
+		o.a.Vaults = append(o.a.Vaults, alert.Vault{Provider: string(p), ID: v.ID, Name: v.Name})
+	}
+}
+
+// observe adds ev to the evidence of the open alerts about its caller on its
+// vault, and closes the alerts whose burst has ended.
+func (g *aggregator) observe(ev *event.Event, principal string, ip intel.Class) {
+	for _, o := range g.byVP[vpKey{ev.Vault.ID, principal}] {
+		if ev.Time.Sub(o.a.EndTime) <= g.gap {
+			o.add(ev, ip)
+		}
+	}
+	if ev.Time.Sub(g.lastSweep) >= g.gap/4 {
+		g.lastSweep = ev.Time
+		g.sweep(ev.Time)
+	}
+}
+
+// add records ev in the alert's evidence and entities.
+func (o *openAlert) add(ev *event.Event, ip intel.Class) {
+	ev2 := &o.a.Evidence
+	ev2.Operations[ev.Operation.Name]++
+	ev2.Outcomes[string(ev.Result.Outcome)]++
+	if k := ev.Object.Key(); k != "" {
+		if i, ok := o.objects[k]; ok {
+			ob := &ev2.Objects[i]
+			ob.Count++
+			ob.Operations[ev.Operation.Name]++
+			if ev.Time.After(ob.Last) {
+				ob.Last = ev.Time
+			}
+		} else if len(ev2.Objects) < maxObjects {
+			o.objects[k] = len(ev2.Objects)
+			ev2.Objects = append(ev2.Objects, alert.Object{
+				Kind: string(ev.Object.Kind), Name: ev.Object.Name, First: ev.Time, Last: ev.Time, Count: 1,
+				Operations: map[string]int{ev.Operation.Name: 1},
+			})
+		}
+	}
+	en := &o.a.Entities
+	if s := ipString(ev); s != "" && o.once("ip", s) && len(en.IPs) < maxEntities {
+		en.IPs = append(en.IPs, alert.IP{Address: s, Classification: ip.Labels()})
+	}
+	c := &ev.Caller
+	o.entity(&en.ObjectIDs, "oid", c.ObjectID)
+	o.entity(&en.UPNs, "upn", c.UPN)
+	o.entity(&en.AppIDs, "app", c.AppID)
+	o.entity(&en.DisplayNames, "dn", c.DisplayName)
+	o.entity(&en.VaultEntities, "ve", c.VaultEntityID)
+	o.entity(&en.TokenAccessors, "acc", c.TokenAccessor)
+	o.entity(&en.ARNs, "arn", c.ARN)
+	o.entity(&en.Principals, "gcp", c.PrincipalEmail)
+	o.entity(&en.UserAgents, "ua", ev.UserAgent)
+}
+
+func (o *openAlert) once(kind, v string) bool {
+	k := kind + "\x00" + v
+	if o.seen[k] {
+		return false
+	}
+	o.seen[k] = true
+	return true
+}
+
+func (o *openAlert) entity(list *[]string, kind, v string) {
+	if v != "" && len(*list) < maxEntities && o.once(kind, v) {
+		*list = append(*list, v)
+	}
+}
+
+// sweep closes the alerts whose burst ended more than a gap before now.
+func (g *aggregator) sweep(now time.Time) {
+	var done []*openAlert
+	for _, o := range g.open {
+		if now.Sub(o.a.EndTime) > g.gap {
+			done = append(done, o)
+		}
+	}
+	// Close in a stable order: alerts come out by start time.
+	slices.SortFunc(done, func(x, y *openAlert) int {
+		if c := x.a.StartTime.Compare(y.a.StartTime); c != 0 {
+			return c
+		}
+		return compareStrings(x.key, y.key)
+	})
+	for _, o := range done {
+		g.close(o)
+	}
+}
+
+func compareStrings(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func (g *aggregator) evictOldest() {
+	var oldest *openAlert
+	for _, o := range g.open {
+		if oldest == nil || o.a.EndTime.Before(oldest.a.EndTime) {
+			oldest = o
+		}
+	}
+	if oldest != nil {
+		g.stats.Evicted++
+		g.close(oldest)
+	}
+}
+
+func (g *aggregator) closeAll() {
+	g.sweep(time.Unix(1<<40, 0))
+}
+
+func (g *aggregator) close(o *openAlert) {
+	delete(g.open, o.key)
+	list := g.byVP[o.vp]
+	for i, x := range list {
+		if x == o {
+			list = slices.Delete(list, i, i+1)
+			break
+		}
+	}
+	if len(list) == 0 {
+		delete(g.byVP, o.vp)
+	} else {
+		g.byVP[o.vp] = list
+	}
+	a := o.a
+	a.Fill()
+	g.emit(&a)
+}

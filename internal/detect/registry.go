@@ -1,0 +1,13 @@
+package detect
+
+// Detectors returns a fresh set of every detector, with default settings.
+func Detectors() []Detector {
+	return []Detector{
+		ThreatIntel{},
+		Decoy{},
+		AuditTampering{},
+		PrivilegedToken{},
+		&DestructiveBurst{},
+		&CredentialProbing{},
+	}
+}
