@@ -106,16 +106,19 @@ func measure(ctx context.Context, c config, progress io.Writer) ([]byte, error) 
 		if err != nil {
 			return nil, fmt.Errorf("seed %d: %w", seed, err)
 		}
-		// The scan prints its alerts to stdout. It has no detectors yet, so
-		// nothing is printed and the alert set is empty. When `vaultwatch
-		// scan` gains its alerts output (the detection issue: `scan -o
-		// jsonl`), turn it on here, in ScanOptions: that is the only change.
+		// The scan reads the logs as a user's would: with the threat-intel
+		// lists and the decoys the simulation wrote beside them, and prints
+		// its alerts as JSON Lines.
 		var alertsOut, scanSummary bytes.Buffer
 		err = app.Scan(ctx, app.ScanOptions{
-			Paths:  paths,
-			Strict: true, // a simulated record that does not parse is a bug
-			Stdout: &alertsOut,
-			Stderr: &scanSummary,
+			Paths:       paths,
+			Output:      "jsonl",
+			Strict:      true, // a simulated record that does not parse is a bug
+			TorLists:    []string{filepath.Join(dir, "intel", "tor-exit-nodes.txt")},
+			ThreatIntel: []string{filepath.Join(dir, "intel", "ip-reputation.txt")},
+			Decoys:      filepath.Join(dir, simulate.DecoysFile),
+			Stdout:      &alertsOut,
+			Stderr:      &scanSummary,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("seed %d: %w\n%s", seed, err, scanSummary.String())

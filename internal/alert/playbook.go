@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -68,12 +69,12 @@ func Playbook(a *Alert) []Step {
 		others = append(others, vaultLabel(v))
 	}
 	for i, b := range books {
-		steps[0].Commands = append(steps[0].Commands, b.identify()...)
-		steps[1].Commands = append(steps[1].Commands, b.respond()...)
-		steps[2].Commands = append(steps[2].Commands, b.measure()...)
+		steps[0].Commands = appendNew(steps[0].Commands, b.identify()...)
+		steps[1].Commands = appendNew(steps[1].Commands, b.respond()...)
+		steps[2].Commands = appendNew(steps[2].Commands, b.measure()...)
 		if i == 0 {
 			// Evidence objects belong to the alert's main vault.
-			steps[3].Commands = append(steps[3].Commands, b.rotate()...)
+			steps[3].Commands = appendNew(steps[3].Commands, b.rotate()...)
 		}
 		for j, n := range b.notes() {
 			if n != "" {
@@ -83,9 +84,21 @@ func Playbook(a *Alert) []Step {
 	}
 	steps[3].Text += objectList(a)
 	if len(others) > 0 {
-		steps[2].Text += " The other vaults involved: " + strings.Join(others, ", ") + "."
+		list := strings.Join(others, ", ")
+		steps[1].Text += " Repeat the vault's commands for the other vaults involved: " + list + "."
+		steps[2].Text += " The other vaults involved: " + list + "."
 	}
 	return steps
+}
+
+// appendNew appends the commands not already in l.
+func appendNew(l []string, cmds ...string) []string {
+	for _, c := range cmds {
+		if !slices.Contains(l, c) {
+			l = append(l, c)
+		}
+	}
+	return l
 }
 
 // who is what the alert knows of the caller, by kind.
@@ -183,8 +196,20 @@ func respondLead(a *Alert, w who) string {
 	return "Unless the owner confirms the access, revoke the credential's access to the vault and disable or reset the credential itself. Revoking breaks whatever legitimately uses it: plan the new credential at the same time."
 }
 
+// rotatable reports whether the alert touched a secret, key or
+// certificate (not only paths).
+func rotatable(a *Alert) bool {
+	for _, o := range a.Evidence.Objects {
+		switch o.Kind {
+		case "secret", "key", "certificate":
+			return true
+		}
+	}
+	return false
+}
+
 func rotateLead(a *Alert) string {
-	if len(a.Evidence.Objects) == 0 {
+	if !rotatable(a) {
 		return "No secret, key or certificate was touched in the alert's window; rotate whatever step 3 finds."
 	}
 	var b strings.Builder
@@ -220,9 +245,10 @@ func objectList(a *Alert) string {
 		if ops := countSummary(o.Operations); ops != "" {
 			b.WriteString(" (" + ops + ")")
 		}
-		if len(o.NormalReaders) > 0 {
+		switch {
+		case len(o.NormalReaders) > 0:
 			b.WriteString("; must receive the new value: " + clean(strings.Join(o.NormalReaders, ", ")))
-		} else {
+		case o.Kind == "secret" || o.Kind == "key" || o.Kind == "certificate":
 			b.WriteString("; no identity normally reads it")
 		}
 	}
@@ -449,7 +475,11 @@ func (b *azureBook) notes() [4]string {
 		}
 	}
 	if b.a.Type == DestructiveBurst {
-		rot = "recover works while the object is soft-deleted; a purged object comes back only from a backup (az keyvault secret restore --file, with BACKUP_FILE from az keyvault secret backup)."
+		s = append(s, "Purge protection cannot be turned off again: it is what keeps the remaining soft-deleted objects from being purged.")
+		rot = "recover works while the object is soft-deleted; a purged object comes back only from a backup taken with az keyvault secret backup (NAME.backup below)."
+	}
+	if !rotatable(b.a) {
+		rot = ""
 	}
 	return [4]string{id, strings.Join(s, " "), "", rot}
 }
@@ -470,7 +500,7 @@ func (b *azureBook) rotate() []string {
 			switch o.Kind {
 			case "secret", "key", "certificate":
 				if purged(o) {
-					c = append(c, cmdf(`az keyvault `+o.Kind+` restore --vault-name %s --file "$BACKUP_FILE"`, n))
+					c = append(c, cmdf("az keyvault "+o.Kind+" restore --vault-name %s --file %s", n, o.Name+".backup"))
 				} else {
 					c = append(c, cmdf("az keyvault "+o.Kind+" recover --vault-name %s --name %s", n, o.Name))
 				}
@@ -581,9 +611,15 @@ func (b *vaultBook) notes() [4]string {
 	if len(b.w.accessors)+len(b.w.entities) > 0 {
 		s = append(s, "Read the policies the token lookup shows (POLICY) and narrow the one that allowed this.")
 	}
+	if b.a.Type == AuditTampering {
+		s = append(s, "Re-enable each device with the type and options it had (a socket or syslog device takes its own; vault audit list -detailed on another cluster or your configuration management shows them).")
+	}
 	rot := "new-value.json holds the secret's fields as a JSON object; vault kv put writes a new version (KV v2) and vault kv metadata get shows the versions and their readers' current one."
 	if b.a.Type == DestructiveBurst {
 		rot = "Versions soft-deleted (kv delete) come back with vault kv undelete (VERSIONS from vault kv metadata get); destroyed versions and deleted metadata are gone: restore them from a snapshot."
+	}
+	if !rotatable(b.a) {
+		rot = ""
 	}
 	return [4]string{id, strings.Join(s, " "), "", rot}
 }
@@ -593,7 +629,16 @@ func (b *vaultBook) respond() []string {
 	ns := b.nsFlag()
 	switch b.a.Type {
 	case AuditTampering:
-		c = append(c, `vault audit enable -path="$AUDIT_DEVICE" file file_path="$AUDIT_LOG"`)
+		devices := 0
+		for _, o := range b.a.Evidence.Objects {
+			if dev, ok := strings.CutPrefix(o.Name, "sys/audit/"); ok && dev != "" {
+				c = append(c, "vault audit enable -path="+shellQuote(dev)+` file file_path="$AUDIT_LOG"`)
+				devices++
+			}
+		}
+		if devices == 0 {
+			c = append(c, `vault audit enable -path="$AUDIT_DEVICE" file file_path="$AUDIT_LOG"`)
+		}
 	case PrivilegedTokenUse:
 		c = append(c, "vault operator generate-root -status", "vault operator generate-root -cancel")
 	}
@@ -764,6 +809,9 @@ func (b *awsBook) notes() [4]string {
 	if b.a.Type == DestructiveBurst {
 		rot = "restore-secret and cancel-key-deletion work only during the recovery or waiting period; a secret deleted with --force-delete-without-recovery is gone."
 	}
+	if !rotatable(b.a) {
+		rot = ""
+	}
 	return [4]string{id, strings.Join(s, " "), "", rot}
 }
 
@@ -901,12 +949,20 @@ func (b *gcpBook) notes() [4]string {
 	if b.a.Type == DestructiveBurst {
 		s = append(s, "A deleted secret cannot be recovered; a destroyed version can be re-enabled only while delayed destruction holds it.")
 	}
+	for _, e := range b.w.emails {
+		if !strings.HasSuffix(e, ".gserviceaccount.com") {
+			s = append(s, "A user account ("+clean(e)+") is suspended, and its sessions reset, in the Google Workspace or Cloud Identity admin console.")
+		}
+	}
 	if len(b.w.emails) > 0 {
 		s = append(s, "The role that granted access may not be secretAccessor (owner, editor, a custom role): remove the one get-iam-policy shows.")
 	}
 	rot := "versions add makes the new value the latest; disable the old version (OLD_VERSION from versions list) once readers pinned to it have moved."
 	if b.a.Type == DestructiveBurst {
 		rot = "Set VERSION to a version pending destruction and enable it before its destroy TTL ends."
+	}
+	if !rotatable(b.a) {
+		rot = ""
 	}
 	return [4]string{1: strings.Join(s, " "), 3: rot}
 }

@@ -86,7 +86,7 @@ func TestPlaybookCommandsContain(t *testing.T) {
 		{"azure-destructive-burst-sp", []string{
 			"az keyvault update --name kv-orders --enable-purge-protection true",
 			"az keyvault secret recover --vault-name kv-orders --name orders-queue",
-			`az keyvault secret restore --vault-name kv-orders --file "$BACKUP_FILE"`,
+			"az keyvault secret restore --vault-name kv-orders --file orders-db.backup",
 			"az ad app credential list --id a1b2c3d4-0000-4000-8000-00000000abcd",
 		}},
 		{"vault-privileged-token-use", []string{
@@ -100,6 +100,10 @@ func TestPlaybookCommandsContain(t *testing.T) {
 			"vault write identity/entity/id/7c3f1d2e-aaaa-bbbb-cccc-0123456789ab disabled=true",
 			"secret-id-accessor/destroy",
 			"vault kv metadata get -mount=secret prod/aws-root-keys",
+		}},
+		{"vault-audit-tampering", []string{
+			`vault audit enable -path=splunk file file_path="$AUDIT_LOG"`,
+			"vault write identity/entity/id/9a4181e3-c90c-48d0-a016-23229fedd937 disabled=true",
 		}},
 		{"aws-list-then-get-role", []string{
 			"aws iam put-role-policy --role-name ci-deploy --policy-name AWSRevokeOlderSessions",
@@ -493,6 +497,38 @@ func testCases() map[string]Alert {
 			},
 			Evidence:    Evidence{Operations: map[string]int{"SecretGet": 4, "AccessSecretVersion": 5}},
 			Explanation: "192.0.2.77 read secrets in Azure Key Vault and GCP Secret Manager within 40 minutes; no address did in 30 days.",
+		},
+		"azure-many-vaults": {
+			Type: ManyVaults, StartTime: at(0), EndTime: at(50), Count: 60,
+			Vault: Vault{Provider: "azure-keyvault", ID: "azure-keyvault:kv-a", Name: "kv-a"},
+			Vaults: []Vault{
+				{Provider: "azure-keyvault", ID: "azure-keyvault:kv-a", Name: "kv-a"},
+				{Provider: "azure-keyvault", ID: "azure-keyvault:kv-b", Name: "kv-b"},
+				{Provider: "azure-keyvault", ID: "azure-keyvault:kv-c", Name: "kv-c"},
+			},
+			Entities: Entities{
+				ObjectIDs: []string{"5e5e5e5e-0000-4000-8000-000000000001"},
+				UPNs:      []string{"ops@contoso.com"},
+			},
+			Evidence:    Evidence{Operations: map[string]int{"SecretList": 3, "SecretGet": 57}},
+			Explanation: "ops@contoso.com used 3 vaults in 50 minutes; it uses 1 a day, and no user uses more than 2.",
+			Facts:       []Fact{{Name: "vaults", Value: 3}, {Name: "usual_vaults", Value: 1}},
+		},
+		"vault-audit-tampering": {
+			Type: AuditTampering, StartTime: at(0), EndTime: at(0), Count: 1,
+			Vault: Vault{Provider: "hashicorp-vault", ID: "vault:root:sys/", Name: "sys"},
+			Entities: Entities{
+				IPs:            []IP{{Address: "14.140.30.102", Classification: []string{"public"}}},
+				VaultEntities:  []string{"9a4181e3-c90c-48d0-a016-23229fedd937"},
+				TokenAccessors: []string{"hmac-sha256:2e73"},
+				DisplayNames:   []string{"oidc-swati.kulkarni@contoso.com"},
+			},
+			Evidence: Evidence{
+				Operations: map[string]int{"delete": 1},
+				Outcomes:   map[string]int{"success": 1},
+				Objects:    []Object{{Kind: "path", Name: "sys/audit/splunk", First: at(0), Last: at(0), Count: 1, Operations: map[string]int{"delete": 1}}},
+			},
+			Explanation: `oidc-swati.kulkarni@contoso.com disabled the audit device "splunk": calls after this may not be recorded by it.`,
 		},
 		"credential-probing-ip-only": {
 			Type: CredentialProbing, StartTime: at(0), EndTime: at(1), Count: 250,

@@ -185,7 +185,7 @@ func WriteText(w io.Writer, a *Alert) error {
 	}
 	win := window(a.StartTime, a.EndTime)
 	if d := a.EndTime.Sub(a.StartTime); d > 0 {
-		win += " (" + d.String() + ")"
+		win += " (" + d.Round(time.Second).String() + ")"
 	}
 	row("Window:", win+" UTC")
 	row("Events:", fmt.Sprint(a.Count))
