@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 )
@@ -44,8 +43,9 @@ const maxOtherVaults = 3
 // or a file the responder fills ("$WORKSPACE_ID", new-value.txt). No
 // command ever carries a secret value.
 //
-// Cross-vault alerts get commands for their main vault and for up to three
-// of the other vaults that are of another provider.
+// Cross-vault alerts get commands for their main vault and for the first
+// vault of each other provider (up to three more); the remaining vaults are
+// named. A command appears once.
 func Playbook(a *Alert) []Step {
 	steps := []Step{{Title: StepIdentify}, {Title: StepRespond}, {Title: StepMeasure}, {Title: StepRotate}}
 	who := describeWho(a)
@@ -68,13 +68,14 @@ func Playbook(a *Alert) []Step {
 		}
 		others = append(others, vaultLabel(v))
 	}
+	have := map[string]bool{}
 	for i, b := range books {
-		steps[0].Commands = appendNew(steps[0].Commands, b.identify()...)
-		steps[1].Commands = appendNew(steps[1].Commands, b.respond()...)
-		steps[2].Commands = appendNew(steps[2].Commands, b.measure()...)
+		steps[0].Commands = appendNew(have, steps[0].Commands, b.identify())
+		steps[1].Commands = appendNew(have, steps[1].Commands, b.respond())
+		steps[2].Commands = appendNew(have, steps[2].Commands, b.measure())
 		if i == 0 {
 			// Evidence objects belong to the alert's main vault.
-			steps[3].Commands = appendNew(steps[3].Commands, b.rotate()...)
+			steps[3].Commands = appendNew(have, steps[3].Commands, b.rotate())
 		}
 		for j, n := range b.notes() {
 			if n != "" {
@@ -91,10 +92,12 @@ func Playbook(a *Alert) []Step {
 	return steps
 }
 
-// appendNew appends the commands not already in l.
-func appendNew(l []string, cmds ...string) []string {
+// appendNew appends to l the commands not in have, and adds them to have:
+// a command appears once in a playbook.
+func appendNew(have map[string]bool, l, cmds []string) []string {
 	for _, c := range cmds {
-		if !slices.Contains(l, c) {
+		if !have[c] {
+			have[c] = true
 			l = append(l, c)
 		}
 	}

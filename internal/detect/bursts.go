@@ -41,7 +41,7 @@ func (d *DestructiveBurst) Observe(c *Context) {
 	_, distinct := d.w.hit(e.Vault.ID+"\x00"+c.Principal, e.Time, e.Object.Key())
 	if distinct >= d.Objects {
 		c.Raise(Finding{Type: alert.DestructiveBurst,
-			Explanation: fmt.Sprintf("%s deleted or purged %d distinct objects of %s within %s.", callerName(e), distinct, e.Vault.Name, d.Window),
+			Explanation: fmt.Sprintf("%s deleted or purged %d distinct objects of %s within %s.", callerName(e), distinct, e.Vault.Name, human(d.Window)),
 			Facts:       []alert.Fact{{Name: "distinct_objects", Value: float64(distinct)}, {Name: "window_minutes", Value: d.Window.Minutes()}}})
 	}
 }
@@ -81,7 +81,7 @@ func (d *CredentialProbing) Observe(c *Context) {
 	hits, _ := d.w.hit(src, e.Time, "")
 	if hits >= d.Calls {
 		c.Raise(Finding{Type: alert.CredentialProbing, Key: "ip:" + src,
-			Explanation: fmt.Sprintf("%s made %d unauthenticated calls or failed logins to %s within %s.", src, hits, e.Vault.Name, d.Window),
+			Explanation: fmt.Sprintf("%s made %d unauthenticated calls or failed logins to %s within %s.", src, hits, e.Vault.Name, human(d.Window)),
 			Facts:       []alert.Fact{{Name: "calls", Value: float64(hits)}}})
 	}
 }

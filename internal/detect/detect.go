@@ -9,6 +9,7 @@
 package detect
 
 import (
+	"fmt"
 	"time"
 
 	"vaultwatch/internal/alert"
@@ -37,12 +38,20 @@ type Context struct {
 	Principal string
 	// Config is the engine's configuration.
 	Config *Config
+	// VaultSince is when the engine first saw the event's vault.
+	VaultSince time.Time
 
 	raise func(Finding)
 }
 
 // Raise reports a finding about the current event.
 func (c *Context) Raise(f Finding) { c.raise(f) }
+
+// VaultLearned reports whether the event's vault has been watched for the
+// learning period: before that, nothing about it is "unusual".
+func (c *Context) VaultLearned() bool {
+	return c.Event.Time.Sub(c.VaultSince) >= c.Config.LearningPeriod
+}
 
 // Finding is a detector's verdict on one event: this event is part of an
 // alert of this type.
@@ -110,4 +119,25 @@ func ipString(e *event.Event) string {
 		return e.IP.String()
 	}
 	return e.Host
+}
+
+// human writes a duration for people: "40 seconds", "16 minutes",
+// "5 hours", "9.6 days".
+func human(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return plural(int(d.Seconds()), "second")
+	case d < time.Hour:
+		return plural(int(d.Minutes()), "minute")
+	case d < 48*time.Hour:
+		return plural(int(d.Hours()), "hour")
+	}
+	return fmt.Sprintf("%.1f days", d.Hours()/24)
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
 }

@@ -13,6 +13,10 @@ import (
 // maxIPCache bounds the addresses whose classification the engine keeps.
 const maxIPCache = 1 << 16
 
+// maxVaults bounds the vaults whose first sighting the engine keeps; a
+// vault past it is treated as new at every event (no unusual alerts).
+const maxVaults = 1 << 20
+
 // Engine runs detectors over a stream of events. It is not safe for
 // concurrent use: one goroutine feeds it, in time order.
 type Engine struct {
@@ -20,6 +24,7 @@ type Engine struct {
 	detectors []Detector
 	agg       aggregator
 	ips       map[netip.Addr]intel.Class
+	vaults    map[string]time.Time // first sighting of each vault
 	ctx       Context
 	ev        *event.Event
 
@@ -44,6 +49,7 @@ func New(cfg Config, detectors []Detector, out func(*alert.Alert)) *Engine {
 		cfg:       cfg,
 		detectors: detectors,
 		ips:       map[netip.Addr]intel.Class{},
+		vaults:    map[string]time.Time{},
 	}
 	e.agg = aggregator{
 		gap:  cfg.BurstGap,
@@ -75,6 +81,14 @@ func (e *Engine) Process(ev *event.Event) {
 	c.Event = ev
 	c.IP = e.classify(ev.IP)
 	c.Principal = principalKey(ev)
+	first, ok := e.vaults[ev.Vault.ID]
+	if !ok || ev.Time.Before(first) {
+		first = ev.Time
+		if len(e.vaults) < maxVaults {
+			e.vaults[ev.Vault.ID] = first
+		}
+	}
+	c.VaultSince = first
 	for _, d := range e.detectors {
 		d.Observe(c)
 	}

@@ -9,5 +9,7 @@ func Detectors() []Detector {
 		PrivilegedToken{},
 		&DestructiveBurst{},
 		&CredentialProbing{},
+		&CryptoVolume{},
+		&CrossProvider{},
 	}
 }

@@ -69,7 +69,12 @@ func TestScenarios(t *testing.T) {
 		name := filepath.Base(dir)
 		t.Run(name, func(t *testing.T) {
 			var got []alert.Alert
-			e := New(testConfig(t), Detectors(), func(a *alert.Alert) { got = append(got, *a) })
+			e := New(testConfig(t), Detectors(), func(a *alert.Alert) {
+				// What detection decides; the catalogue's words, the id and
+				// the playbook are the alert package's, tested there.
+				a.ID, a.Title, a.Tactics, a.Technique, a.Remediation = "", "", nil, "", nil
+				got = append(got, *a)
+			})
 			for _, ev := range readEvents(t, filepath.Join(dir, "events.jsonl")) {
 				e.Process(&ev)
 			}

@@ -1,0 +1,59 @@
+package detect
+
+import (
+	"fmt"
+	"time"
+
+	"vaultwatch/internal/alert"
+	"vaultwatch/internal/event"
+)
+
+// CryptoVolume raises crypto-volume when a principal uses a key it had
+// never used before (after the vault's learning period) for a burst of
+// cryptographic operations: bulk decryption of data it never handled. Keys
+// a principal uses routinely, however heavily (storage encryption unwraps
+// all day), are learned and stay quiet.
+type CryptoVolume struct {
+	// Calls within Window make a burst (defaults 50 and 1 hour).
+	Calls  int
+	Window time.Duration
+	pairs  *firstSeen
+	w      *burst
+}
+
+// Types implements Detector.
+func (*CryptoVolume) Types() []alert.Type { return []alert.Type{alert.CryptoVolume} }
+
+// Observe implements Detector.
+func (d *CryptoVolume) Observe(c *Context) {
+	e := c.Event
+	if e.Operation.Class != event.ClassCrypto || e.Result.Outcome != event.OutcomeSuccess || e.Object.Name == "" {
+		return
+	}
+	if d.pairs == nil {
+		if d.Calls <= 0 {
+			d.Calls = 50
+		}
+		if d.Window <= 0 {
+			d.Window = time.Hour
+		}
+		d.pairs = newFirstSeen(1 << 20)
+		d.w = newBurst(d.Calls, d.Window)
+	}
+	key := e.Vault.ID + "\x00" + c.Principal + "\x00" + e.Object.Key()
+	first := d.pairs.see(key, e.Time)
+	if !c.VaultLearned() || first.Before(c.VaultSince.Add(c.Config.LearningPeriod)) {
+		return // a key the principal used while the vault was learned
+	}
+	if e.Time.Sub(first) > 24*time.Hour {
+		return // new to it more than a day ago: it is its key now
+	}
+	hits, _ := d.w.hit(key, e.Time, "")
+	if hits < d.Calls {
+		return
+	}
+	c.Raise(Finding{Type: alert.CryptoVolume,
+		Explanation: fmt.Sprintf("%s made %d %s calls with key %s of %s within %s; it first used this key %s ago, after %s in which it never did.",
+			callerName(e), hits, e.Operation.Name, e.Object.Name, e.Vault.Name, human(d.Window), human(e.Time.Sub(first)), human(first.Sub(c.VaultSince))),
+		Facts: []alert.Fact{{Name: "calls_in_window", Value: float64(hits)}}})
+}
