@@ -8,11 +8,12 @@ import (
 	"vaultwatch/internal/event"
 )
 
-// CryptoVolume raises crypto-volume when a principal uses a key it had
-// never used before (after the vault's learning period) for a burst of
-// cryptographic operations: bulk decryption of data it never handled. Keys
-// a principal uses routinely, however heavily (storage encryption unwraps
-// all day), are learned and stay quiet.
+// CryptoVolume raises crypto-volume when a principal uses a key for an
+// operation it had never used that key for before (after the vault's
+// learning period), in a burst: bulk decryption of data it never handled,
+// or decrypting with a key it only ever signed with. What a principal does
+// with a key routinely, however heavily (storage encryption unwraps all
+// day), is learned and stays quiet.
 type CryptoVolume struct {
 	// Calls within Window make a burst (defaults 50 and 1 hour).
 	Calls  int
@@ -40,7 +41,7 @@ func (d *CryptoVolume) Observe(c *Context) {
 		d.pairs = newFirstSeen(1 << 20)
 		d.w = newBurst(d.Calls, d.Window)
 	}
-	key := e.Vault.ID + "\x00" + c.Principal + "\x00" + e.Object.Key()
+	key := e.Vault.ID + "\x00" + c.Principal + "\x00" + e.Object.Key() + "\x00" + e.Operation.Name
 	first := d.pairs.see(key, e.Time)
 	if !c.VaultLearned() || first.Before(c.VaultSince.Add(c.Config.LearningPeriod)) {
 		return // a key the principal used while the vault was learned
@@ -53,7 +54,7 @@ func (d *CryptoVolume) Observe(c *Context) {
 		return
 	}
 	c.Raise(Finding{Type: alert.CryptoVolume,
-		Explanation: fmt.Sprintf("%s made %d %s calls with key %s of %s within %s; it first used this key %s ago, after %s in which it never did.",
-			callerName(e), hits, e.Operation.Name, e.Object.Name, e.Vault.Name, human(d.Window), human(e.Time.Sub(first)), human(first.Sub(c.VaultSince))),
+		Explanation: fmt.Sprintf("%s made %d %s calls with key %s of %s within %s; it first used this key for %s %s ago, after %s in which it never did.",
+			callerName(e), hits, e.Operation.Name, e.Object.Name, e.Vault.Name, human(d.Window), e.Operation.Name, human(e.Time.Sub(first)), human(first.Sub(c.VaultSince))),
 		Facts: []alert.Fact{{Name: "calls_in_window", Value: float64(hits)}}})
 }
