@@ -83,7 +83,7 @@ func (d *CrossProvider) Observe(c *Context) {
 	if !newHere && !newThere {
 		return
 	}
-	c.Raise(Finding{Type: alert.CrossProviderAccess, Key: "ip:" + ip, Vaults: []event.Vault{prev.vault},
+	c.Raise(Finding{Type: alert.CrossProviderAccess, Key: "ip:" + ip, Vaults: []event.Vault{prev.vault}, CrossVault: true,
 		Explanation: fmt.Sprintf("%s read secrets in %s (%s) and, %s later, in %s (%s); its network %s had not read from %s before.",
 			ip, prev.vault.Name, prev.family, human(e.Time.Sub(prev.t)), e.Vault.Name, fam, nw, newWhere(newHere, newThere, fam, prev.family))})
 }

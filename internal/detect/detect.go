@@ -69,6 +69,9 @@ type Finding struct {
 	Facts       []alert.Fact
 	// Vaults are the other vaults involved, for cross-vault alerts.
 	Vaults []event.Vault
+	// CrossVault makes one alert of the findings of every vault (for the
+	// same type and key), rather than one per vault.
+	CrossVault bool
 }
 
 // Config configures the engine.

@@ -156,7 +156,11 @@ func (g *aggregator) raise(ev *event.Event, principal string, ip intel.Class, f 
 	if key == "" {
 		key = principal
 	}
-	id := string(f.Type) + "\x00" + ev.Vault.ID + "\x00" + key
+	vault := ev.Vault.ID
+	if f.CrossVault {
+		vault = "" // one alert across vaults
+	}
+	id := string(f.Type) + "\x00" + vault + "\x00" + key
 	if o, ok := g.open[id]; ok {
 		if ev.Time.Sub(o.a.EndTime) <= g.gap {
 			o.a.Count++
@@ -178,7 +182,7 @@ func (g *aggregator) raise(ev *event.Event, principal string, ip intel.Class, f 
 	}
 	o := &openAlert{
 		key:     id,
-		vp:      vpKey{ev.Vault.ID, principal},
+		vp:      vpKey{vault, principal},
 		objects: map[string]int{},
 		seen:    map[string]bool{},
 		a: alert.Alert{
@@ -229,9 +233,11 @@ func (o *openAlert) addVault(v event.Vault, p event.Provider) {
 // observe adds ev to the evidence of the open alerts about its caller on its
 // vault, and closes the alerts whose burst has ended.
 func (g *aggregator) observe(ev *event.Event, principal string, ip intel.Class) {
-	for _, o := range g.byVP[vpKey{ev.Vault.ID, principal}] {
-		if ev.Time.Sub(o.a.EndTime) <= g.gap {
-			o.add(ev, ip)
+	for _, vault := range [...]string{ev.Vault.ID, ""} { // this vault's alerts, and cross-vault ones
+		for _, o := range g.byVP[vpKey{vault, principal}] {
+			if ev.Time.Sub(o.a.EndTime) <= g.gap {
+				o.add(ev, ip)
+			}
 		}
 	}
 	if ev.Time.Sub(g.lastSweep) >= g.gap/4 {

@@ -11,5 +11,7 @@ func Detectors() []Detector {
 		&CredentialProbing{},
 		&CryptoVolume{},
 		&CrossProvider{},
+		&ManyVaults{},
+		&UnusualUserDenied{},
 	}
 }

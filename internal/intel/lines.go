@@ -56,6 +56,9 @@ func (s *Set) AddList(r io.Reader, name string) error {
 }
 
 func (s *Set) addList(r io.Reader, name, source string) error {
+	if name == "" {
+		return fmt.Errorf("%s: a reputation list needs a name", source)
+	}
 	st := SourceStats{Source: source, Kind: "list", Name: name}
 	var es []entry
 	err := readLines(r, func(n int, line []byte) {

@@ -63,8 +63,7 @@ func probes(s *Set) []netip.Addr {
 	for _, e := range s.entries {
 		first := e.p.Addr()
 		last := first
-		lo, hi := bounds(e.p)
-		_ = lo
+		_, hi := bounds(e.p)
 		if first.Is4() {
 			last = netip.AddrFrom4([4]byte{byte(hi.lo >> 24), byte(hi.lo >> 16), byte(hi.lo >> 8), byte(hi.lo)})
 		} else {

@@ -139,6 +139,16 @@ func TestAddCloudRangesErrors(t *testing.T) {
 	}
 }
 
+func TestAddListNeedsName(t *testing.T) {
+	s := New()
+	if err := s.AddList(strings.NewReader("1.2.3.4\n"), ""); err == nil {
+		t.Error("no error for an empty list name")
+	}
+	if got := s.Classify(netip.MustParseAddr("1.2.3.4")); got.Suspicious() {
+		t.Errorf("unnamed list loaded: %+v", got)
+	}
+}
+
 // TestRealLists loads the shared Tor and ipsum lists (counted with
 // grep -c . and grep -vc '^#'; 100 addresses are on both).
 func TestRealLists(t *testing.T) {

@@ -1,0 +1,184 @@
+package detect
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"vaultwatch/internal/alert"
+	"vaultwatch/internal/event"
+)
+
+// vaultSpread tracks, per principal, the distinct vaults it touched (with
+// some outcome) within a sliding window, and the largest such count it
+// reached during its first learning period: what is normal for it.
+type vaultSpread struct {
+	window time.Duration
+	m      map[string]*spread
+}
+
+type spread struct {
+	first  time.Time
+	vaults map[string]spreadVault // vault id -> last touch in the window
+	peak   int                    // largest count while learning
+	known  map[string]time.Time   // first touch of each vault
+}
+
+type spreadVault struct {
+	v event.Vault
+	t time.Time
+}
+
+const maxSpreadPrincipals = 1 << 18
+
+func newVaultSpread(window time.Duration) *vaultSpread {
+	return &vaultSpread{window: window, m: map[string]*spread{}}
+}
+
+// touch records principal touching vault v at t; it returns the principal's
+// distinct vaults within the window (v included), how many of them it first
+// touched within the window (fresh), its learned peak, and whether its
+// learning period is over.
+func (s *vaultSpread) touch(principal string, v event.Vault, t, since time.Time, learning time.Duration) (now []event.Vault, fresh, peak int, learned bool) {
+	sp, ok := s.m[principal]
+	if !ok {
+		if len(s.m) >= maxSpreadPrincipals {
+			clear(s.m)
+		}
+		sp = &spread{first: since, vaults: map[string]spreadVault{}, known: map[string]time.Time{}}
+		s.m[principal] = sp
+	}
+	sp.vaults[v.ID] = spreadVault{v, t}
+	for id, x := range sp.vaults {
+		if t.Sub(x.t) > s.window {
+			delete(sp.vaults, id)
+		}
+	}
+	if ft, ok := sp.known[v.ID]; (!ok && len(sp.known) < 4096) || t.Before(ft) {
+		sp.known[v.ID] = t
+	}
+	// Judge against the peak learned before this call, then learn from it.
+	peak = sp.peak
+	for id, x := range sp.vaults {
+		now = append(now, x.v)
+		if ft, ok := sp.known[id]; !ok || t.Sub(ft) <= s.window {
+			fresh++
+		}
+	}
+	learned = t.Sub(sp.first) >= learning
+	if !learned {
+		sp.peak = max(sp.peak, len(sp.vaults))
+	}
+	sort.Slice(now, func(i, j int) bool { return now[i].ID < now[j].ID })
+	return now, fresh, peak, learned
+}
+
+// ManyVaults raises many-vaults when a principal successfully uses at least
+// MinVaults distinct vaults within an hour, more than it ever did while it
+// was learned, and at least two of them vaults it had never touched before
+// that hour: a stolen credential sweeping everything it can reach. Automation
+// that touches every vault daily, and an admin going through the vaults
+// they look after, are learned as normal. It raises denied-many-vaults the
+// same way for denied calls.
+type ManyVaults struct {
+	MinVaults int           // default 3
+	Window    time.Duration // default 1 hour
+	ok, no    *vaultSpread
+	since     *firstSeen // principal -> first call, any outcome
+}
+
+// Types implements Detector.
+func (*ManyVaults) Types() []alert.Type {
+	return []alert.Type{alert.ManyVaults, alert.DeniedManyVaults}
+}
+
+// Observe implements Detector.
+func (d *ManyVaults) Observe(c *Context) {
+	e := c.Event
+	if d.ok == nil {
+		if d.MinVaults <= 0 {
+			d.MinVaults = 3
+		}
+		if d.Window <= 0 {
+			d.Window = time.Hour
+		}
+		d.ok, d.no = newVaultSpread(d.Window), newVaultSpread(d.Window)
+		d.since = newFirstSeen(1 << 20)
+	}
+	if e.Caller.Principal() == "" {
+		return // anonymous: credential-probing's business
+	}
+	since := d.since.see(c.Principal, e.Time)
+	var s *vaultSpread
+	var t alert.Type
+	var did string
+	switch e.Result.Outcome {
+	case event.OutcomeSuccess:
+		if e.Operation.Class == event.ClassAuth {
+			return
+		}
+		s, t, did = d.ok, alert.ManyVaults, "used"
+	case event.OutcomeDenied:
+		s, t, did = d.no, alert.DeniedManyVaults, "was denied on"
+	default:
+		return
+	}
+	vaults, fresh, peak, learned := s.touch(c.Principal, e.Vault, e.Time, since, c.Config.LearningPeriod)
+	if !c.VaultLearned() || len(vaults) < d.MinVaults || len(vaults) <= peak || fresh < 2 {
+		return
+	}
+	if !learned && since.Before(c.VaultSince.Add(c.Config.LearningPeriod)) {
+		return // a principal of the vault's own learning period, still being learned
+	}
+	var others []event.Vault
+	for _, v := range vaults {
+		if v.ID != e.Vault.ID {
+			others = append(others, v)
+		}
+	}
+	c.Raise(Finding{Type: t, Key: c.Principal, Vaults: others, CrossVault: true,
+		Explanation: fmt.Sprintf("%s %s %d vaults within %s, %d of them never before; while it was learned it never %s more than %d in that time.",
+			callerName(e), did, len(vaults), human(d.Window), fresh, did, peak),
+		Facts: []alert.Fact{{Name: "vaults", Value: float64(len(vaults))}, {Name: "learned_peak", Value: float64(peak)}}})
+}
+
+// UnusualUserDenied raises unusual-user-denied when a principal that does
+// not use the vault (it has never succeeded there, nor been seen there while
+// the vault was learned) is denied on it: someone probing where it has no
+// business. An application denied every hour since the start is learned.
+type UnusualUserDenied struct {
+	seen *firstSeen // vault + principal -> first call (any outcome)
+	used *firstSeen // vault + principal -> first success
+}
+
+// Types implements Detector.
+func (*UnusualUserDenied) Types() []alert.Type { return []alert.Type{alert.UnusualUserDenied} }
+
+// Observe implements Detector.
+func (d *UnusualUserDenied) Observe(c *Context) {
+	e := c.Event
+	if d.seen == nil {
+		d.seen, d.used = newFirstSeen(1<<20), newFirstSeen(1<<20)
+	}
+	if e.Caller.Principal() == "" {
+		return
+	}
+	key := e.Vault.ID + "\x00" + c.Principal
+	first := d.seen.see(key, e.Time)
+	if e.Result.Outcome == event.OutcomeSuccess {
+		d.used.see(key, e.Time)
+		return
+	}
+	if e.Result.Outcome != event.OutcomeDenied || !c.VaultLearned() {
+		return
+	}
+	if _, ok := d.used.m[key]; ok {
+		return // it uses this vault: a denial here is its own business
+	}
+	if first.Before(c.VaultSince.Add(c.Config.LearningPeriod)) {
+		return // seen here (denied) while the vault was learned
+	}
+	c.Raise(Finding{Type: alert.UnusualUserDenied,
+		Explanation: fmt.Sprintf("%s was denied on %s, a vault it has never used; it first called it %s ago. %s",
+			callerName(e), e.Vault.Name, human(e.Time.Sub(first)), callSummary(e))})
+}
