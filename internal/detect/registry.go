@@ -13,5 +13,7 @@ func Detectors() []Detector {
 		&CrossProvider{},
 		&ManyVaults{},
 		&UnusualUserDenied{},
+		&PolicyChangeThenGet{},
+		&ListThenGet{},
 	}
 }

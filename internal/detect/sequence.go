@@ -1,0 +1,150 @@
+package detect
+
+import (
+	"fmt"
+	"time"
+
+	"vaultwatch/internal/alert"
+	"vaultwatch/internal/event"
+)
+
+// objectsSeen remembers, bounded, which objects each principal has read on
+// each vault.
+type objectsSeen struct {
+	m *firstSeen
+}
+
+func (o *objectsSeen) seen(vault, principal, object string, t time.Time) (first time.Time) {
+	return o.m.see(vault+"\x00"+principal+"\x00"+object, t)
+}
+
+// PolicyChangeThenGet raises policy-change-then-secret-get when a principal
+// changes an access policy (a Key Vault access policy or network rule, a
+// Vault policy, a resource policy) and, within the hour, reads secrets it
+// had never read before: granting itself the access it then uses. An
+// admin's change followed by another identity's reads (a new application
+// being deployed) is not this.
+type PolicyChangeThenGet struct {
+	Window  time.Duration           // default 1 hour
+	changes map[string]policyChange // principal -> last change
+	objs    objectsSeen
+}
+
+type policyChange struct {
+	t     time.Time
+	vault event.Vault
+	op    string
+}
+
+// Types implements Detector.
+func (*PolicyChangeThenGet) Types() []alert.Type {
+	return []alert.Type{alert.PolicyChangeThenSecretGet}
+}
+
+// Observe implements Detector.
+func (d *PolicyChangeThenGet) Observe(c *Context) {
+	e := c.Event
+	if d.changes == nil {
+		if d.Window <= 0 {
+			d.Window = time.Hour
+		}
+		d.changes = map[string]policyChange{}
+		d.objs = objectsSeen{newFirstSeen(1 << 21)}
+	}
+	if e.Result.Outcome != event.OutcomeSuccess || e.Caller.Principal() == "" {
+		return
+	}
+	switch e.Operation.Class {
+	case event.ClassPolicyChange:
+		if len(d.changes) >= 1<<18 {
+			clear(d.changes)
+		}
+		d.changes[c.Principal] = policyChange{e.Time, e.Vault, e.Operation.Name}
+		return
+	case event.ClassRead:
+	default:
+		return
+	}
+	if e.Object.Name == "" {
+		return
+	}
+	first := d.objs.seen(e.Vault.ID, c.Principal, e.Object.Key(), e.Time)
+	ch, ok := d.changes[c.Principal]
+	if !ok || e.Time.Sub(ch.t) > d.Window || e.Time.Before(ch.t) || first.Before(ch.t) {
+		return // no recent change of its own, or an object it read before it
+	}
+	var vaults []event.Vault
+	if ch.vault.ID != e.Vault.ID {
+		vaults = []event.Vault{ch.vault}
+	}
+	c.Raise(Finding{Type: alert.PolicyChangeThenSecretGet, Vaults: vaults,
+		Explanation: fmt.Sprintf("%s changed access (%s on %s) and %s later read %s %s on %s, which it had never read before.",
+			callerName(e), ch.op, ch.vault.Name, human(e.Time.Sub(ch.t)), e.Object.Kind, e.Object.Name, e.Vault.Name)})
+}
+
+// ListThenGet raises list-then-get when a principal lists a vault's secrets
+// and then, within half an hour, reads at least MinReads distinct secrets,
+// more than twice what it ever read after a listing before: someone
+// harvesting what the listing showed. Nothing fires while the vault is
+// learned.
+type ListThenGet struct {
+	MinReads int                 // default 5
+	Window   time.Duration       // default 30 minutes
+	runs     map[string]*listRun // vault + principal -> the run after the last listing
+	peak     map[string]int      // vault + principal -> largest earlier run that raised nothing
+}
+
+type listRun struct {
+	t       time.Time
+	objects map[string]bool
+	alerted bool
+}
+
+// Types implements Detector.
+func (*ListThenGet) Types() []alert.Type { return []alert.Type{alert.ListThenGet} }
+
+// Observe implements Detector.
+func (d *ListThenGet) Observe(c *Context) {
+	e := c.Event
+	if d.runs == nil {
+		if d.MinReads <= 0 {
+			d.MinReads = 5
+		}
+		if d.Window <= 0 {
+			d.Window = 30 * time.Minute
+		}
+		d.runs, d.peak = map[string]*listRun{}, map[string]int{}
+	}
+	if e.Result.Outcome != event.OutcomeSuccess || e.Caller.Principal() == "" {
+		return
+	}
+	key := e.Vault.ID + "\x00" + c.Principal
+	switch {
+	case e.Operation.Class == event.ClassList && (e.Object.Kind == event.KindSecret || e.Object.Name == ""):
+		if len(d.runs) >= 1<<18 {
+			clear(d.runs)
+		}
+		if prev, ok := d.runs[key]; ok && !prev.alerted && len(prev.objects) > d.peak[key] && len(d.peak) < 1<<20 {
+			d.peak[key] = len(prev.objects) // a finished, unremarkable run is normal
+		}
+		d.runs[key] = &listRun{t: e.Time, objects: map[string]bool{}}
+		return
+	case e.Operation.Class != event.ClassRead || e.Object.Kind != event.KindSecret:
+		return
+	}
+	run, ok := d.runs[key]
+	if !ok || e.Time.Sub(run.t) > d.Window || len(run.objects) > 4096 {
+		return
+	}
+	run.objects[e.Object.Name] = true
+	n := len(run.objects)
+	peak := d.peak[key] // the largest of its earlier runs
+	if !c.VaultLearned() || n < d.MinReads || n <= 2*peak {
+		return
+	}
+	run.alerted = true
+	c.Raise(Finding{Type: alert.ListThenGet,
+		Explanation: fmt.Sprintf("%s listed the secrets of %s and read %d distinct ones within %s; after a listing it had never read more than %d before.",
+			callerName(e), e.Vault.Name, n, human(e.Time.Sub(run.t)+time.Second), peak),
+		Facts: []alert.Fact{{Name: "distinct_secrets", Value: float64(n)}, {Name: "learned_peak", Value: float64(peak)}}})
+}
