@@ -14,7 +14,7 @@ type DestructiveBurst struct {
 	// Objects within Window make a burst (defaults 5 and 10 minutes).
 	Objects int
 	Window  time.Duration
-	w       *burst
+	w       *burst[vp]
 }
 
 // Types implements Detector.
@@ -36,9 +36,9 @@ func (d *DestructiveBurst) Observe(c *Context) {
 		if d.Window <= 0 {
 			d.Window = 10 * time.Minute
 		}
-		d.w = newBurst(4*d.Objects, d.Window)
+		d.w = newBurst[vp](4*d.Objects, d.Window)
 	}
-	_, distinct := d.w.hit(e.Vault.ID+"\x00"+c.Principal, e.Time, e.Object.Key())
+	_, distinct := d.w.hit(vp{e.Vault.ID, c.Principal}, e.Time, e.Object.Key())
 	if distinct >= d.Objects {
 		c.Raise(Finding{Type: alert.DestructiveBurst,
 			Explanation: fmt.Sprintf("%s deleted or purged %d distinct objects of %s within %s.", callerName(e), distinct, e.Vault.Name, human(d.Window)),
@@ -52,7 +52,7 @@ type CredentialProbing struct {
 	// Calls within Window make a burst (defaults 10 and 10 minutes).
 	Calls  int
 	Window time.Duration
-	w      *burst
+	w      *burst[string]
 }
 
 // Types implements Detector.
@@ -76,7 +76,7 @@ func (d *CredentialProbing) Observe(c *Context) {
 		if d.Window <= 0 {
 			d.Window = 10 * time.Minute
 		}
-		d.w = newBurst(d.Calls, d.Window)
+		d.w = newBurst[string](d.Calls, d.Window)
 	}
 	hits, _ := d.w.hit(src, e.Time, "")
 	if hits >= d.Calls {

@@ -12,16 +12,19 @@ import (
 // network is the /24 (IPv4) or /48 (IPv6) around a, the unit in which
 // callers' networks are learned: a corporate egress or a cloud subnet hands
 // out many addresses of one network.
-func network(a netip.Addr) string {
+func network(a netip.Addr) netip.Prefix {
 	bits := 24
 	if a.Is6() {
 		bits = 48
 	}
-	p, err := a.Prefix(bits)
-	if err != nil {
-		return a.String()
-	}
-	return p.String()
+	p, _ := a.Prefix(bits)
+	return p
+}
+
+// famNet is a (provider family, network) key.
+type famNet struct {
+	family string
+	net    netip.Prefix
 }
 
 // family is the provider family: AWS Secrets Manager and KMS are one.
@@ -38,9 +41,9 @@ func family(p event.Provider) string {
 // them: a dumped credential tried everywhere. A network that reads from
 // both routinely (a CI runner, an office) is learned and stays quiet.
 type CrossProvider struct {
-	Window time.Duration // default 1 hour
-	known  *firstSeen    // provider family + network -> first read
-	recent map[string]recentRead
+	Window time.Duration      // default 1 hour
+	known  *firstSeen[famNet] // provider family + network -> first read
+	recent map[netip.Addr]recentRead
 }
 
 type recentRead struct {
@@ -62,23 +65,23 @@ func (d *CrossProvider) Observe(c *Context) {
 		if d.Window <= 0 {
 			d.Window = time.Hour
 		}
-		d.known = newFirstSeen(1 << 20)
-		d.recent = map[string]recentRead{}
+		d.known = newFirstSeen[famNet](1 << 20)
+		d.recent = map[netip.Addr]recentRead{}
 	}
 	fam := family(e.Provider)
 	nw := network(e.IP)
-	first := d.known.see(fam+"\x00"+nw, e.Time)
+	first := d.known.see(famNet{fam, nw}, e.Time)
 	newHere := e.Time.Sub(first) < d.Window
-	ip := e.IP.String()
-	prev, ok := d.recent[ip]
+	prev, ok := d.recent[e.IP]
 	if len(d.recent) >= 1<<18 {
 		clear(d.recent)
 	}
-	d.recent[ip] = recentRead{family: fam, vault: e.Vault, t: e.Time}
+	d.recent[e.IP] = recentRead{family: fam, vault: e.Vault, t: e.Time}
 	if !ok || prev.family == fam || e.Time.Sub(prev.t) > d.Window || !c.VaultLearned() {
 		return
 	}
-	prevFirst := d.known.see(prev.family+"\x00"+nw, prev.t)
+	prevFirst := d.known.see(famNet{prev.family, nw}, prev.t)
+	ip := e.IP.String()
 	newThere := prev.t.Sub(prevFirst) < d.Window
 	if !newHere && !newThere {
 		return

@@ -18,8 +18,8 @@ type CryptoVolume struct {
 	// Calls within Window make a burst (defaults 50 and 1 hour).
 	Calls  int
 	Window time.Duration
-	pairs  *firstSeen
-	w      *burst
+	pairs  *firstSeen[vpo]
+	w      *burst[vpo]
 }
 
 // Types implements Detector.
@@ -38,10 +38,10 @@ func (d *CryptoVolume) Observe(c *Context) {
 		if d.Window <= 0 {
 			d.Window = time.Hour
 		}
-		d.pairs = newFirstSeen(1 << 20)
-		d.w = newBurst(d.Calls, d.Window)
+		d.pairs = newFirstSeen[vpo](1 << 20)
+		d.w = newBurst[vpo](d.Calls, d.Window)
 	}
-	key := e.Vault.ID + "\x00" + c.Principal + "\x00" + e.Object.Key() + "\x00" + e.Operation.Name
+	key := vpo{e.Vault.ID, c.Principal, e.Object.Kind, e.Object.Name, e.Operation.Name}
 	first := d.pairs.see(key, e.Time)
 	if !c.VaultLearned() || first.Before(c.VaultSince.Add(c.Config.LearningPeriod)) {
 		return // a key the principal used while the vault was learned

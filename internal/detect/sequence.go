@@ -8,16 +8,6 @@ import (
 	"vaultwatch/internal/event"
 )
 
-// objectsSeen remembers, bounded, which objects each principal has read on
-// each vault.
-type objectsSeen struct {
-	m *firstSeen
-}
-
-func (o *objectsSeen) seen(vault, principal, object string, t time.Time) (first time.Time) {
-	return o.m.see(vault+"\x00"+principal+"\x00"+object, t)
-}
-
 // PolicyChangeThenGet raises policy-change-then-secret-get when a principal
 // changes an access policy (a Key Vault access policy or network rule, a
 // Vault policy, a resource policy) and, within the hour, reads secrets it
@@ -27,7 +17,7 @@ func (o *objectsSeen) seen(vault, principal, object string, t time.Time) (first 
 type PolicyChangeThenGet struct {
 	Window  time.Duration           // default 1 hour
 	changes map[string]policyChange // principal -> last change
-	objs    objectsSeen
+	objs    *firstSeen[vpo]         // when each principal first read each object
 }
 
 type policyChange struct {
@@ -49,7 +39,7 @@ func (d *PolicyChangeThenGet) Observe(c *Context) {
 			d.Window = time.Hour
 		}
 		d.changes = map[string]policyChange{}
-		d.objs = objectsSeen{newFirstSeen(1 << 21)}
+		d.objs = newFirstSeen[vpo](1 << 21)
 	}
 	if e.Result.Outcome != event.OutcomeSuccess || e.Caller.Principal() == "" {
 		return
@@ -68,7 +58,7 @@ func (d *PolicyChangeThenGet) Observe(c *Context) {
 	if e.Object.Name == "" {
 		return
 	}
-	first := d.objs.seen(e.Vault.ID, c.Principal, e.Object.Key(), e.Time)
+	first := d.objs.see(vpo{e.Vault.ID, c.Principal, e.Object.Kind, e.Object.Name, ""}, e.Time)
 	ch, ok := d.changes[c.Principal]
 	if !ok || e.Time.Sub(ch.t) > d.Window || e.Time.Before(ch.t) || first.Before(ch.t) {
 		return // no recent change of its own, or an object it read before it
@@ -88,10 +78,10 @@ func (d *PolicyChangeThenGet) Observe(c *Context) {
 // harvesting what the listing showed. Nothing fires while the vault is
 // learned.
 type ListThenGet struct {
-	MinReads int                 // default 5
-	Window   time.Duration       // default 30 minutes
-	runs     map[string]*listRun // vault + principal -> the run after the last listing
-	peak     map[string]int      // vault + principal -> largest earlier run that raised nothing
+	MinReads int             // default 5
+	Window   time.Duration   // default 30 minutes
+	runs     map[vp]*listRun // the run after each principal's last listing of each vault
+	peak     map[vp]int      // the largest earlier run that raised nothing
 }
 
 type listRun struct {
@@ -113,12 +103,12 @@ func (d *ListThenGet) Observe(c *Context) {
 		if d.Window <= 0 {
 			d.Window = 30 * time.Minute
 		}
-		d.runs, d.peak = map[string]*listRun{}, map[string]int{}
+		d.runs, d.peak = map[vp]*listRun{}, map[vp]int{}
 	}
 	if e.Result.Outcome != event.OutcomeSuccess || e.Caller.Principal() == "" {
 		return
 	}
-	key := e.Vault.ID + "\x00" + c.Principal
+	key := vp{e.Vault.ID, c.Principal}
 	switch {
 	case e.Operation.Class == event.ClassList && (e.Object.Kind == event.KindSecret || e.Object.Name == ""):
 		if len(d.runs) >= 1<<18 {

@@ -14,6 +14,7 @@ import (
 // reached during its first learning period: what is normal for it.
 type vaultSpread struct {
 	window time.Duration
+	min    int // counts below this never matter
 	m      map[string]*spread
 }
 
@@ -31,15 +32,16 @@ type spreadVault struct {
 
 const maxSpreadPrincipals = 1 << 18
 
-func newVaultSpread(window time.Duration) *vaultSpread {
-	return &vaultSpread{window: window, m: map[string]*spread{}}
+func newVaultSpread(window time.Duration, min int) *vaultSpread {
+	return &vaultSpread{window: window, min: min, m: map[string]*spread{}}
 }
 
-// touch records principal touching vault v at t; it returns the principal's
-// distinct vaults within the window (v included), how many of them it first
-// touched within the window (fresh), its learned peak, and whether its
-// learning period is over.
-func (s *vaultSpread) touch(principal string, v event.Vault, t, since time.Time, learning time.Duration) (now []event.Vault, fresh, peak int, learned bool) {
+// touch records principal touching vault v at t; it returns the number of
+// distinct vaults it touched within the window (v included), how many of
+// them it first touched within the window (fresh), its learned peak, and
+// whether its learning period is over. It allocates only for a new
+// principal or a new vault.
+func (s *vaultSpread) touch(principal string, v event.Vault, t, since time.Time, learning time.Duration) (n, fresh, peak int, learned bool) {
 	sp, ok := s.m[principal]
 	if !ok {
 		if len(s.m) >= maxSpreadPrincipals {
@@ -49,28 +51,43 @@ func (s *vaultSpread) touch(principal string, v event.Vault, t, since time.Time,
 		s.m[principal] = sp
 	}
 	sp.vaults[v.ID] = spreadVault{v, t}
-	for id, x := range sp.vaults {
-		if t.Sub(x.t) > s.window {
-			delete(sp.vaults, id)
-		}
-	}
 	if ft, ok := sp.known[v.ID]; (!ok && len(sp.known) < 4096) || t.Before(ft) {
 		sp.known[v.ID] = t
 	}
 	// Judge against the peak learned before this call, then learn from it.
 	peak = sp.peak
+	learned = t.Sub(sp.first) >= learning
+	if learned && len(sp.vaults) < s.min {
+		// Fewer vaults than could ever matter, stale ones included: no
+		// need to count.
+		return len(sp.vaults), 0, peak, learned
+	}
 	for id, x := range sp.vaults {
-		now = append(now, x.v)
+		if t.Sub(x.t) > s.window {
+			delete(sp.vaults, id)
+			continue
+		}
+		n++
 		if ft, ok := sp.known[id]; !ok || t.Sub(ft) <= s.window {
 			fresh++
 		}
 	}
-	learned = t.Sub(sp.first) >= learning
 	if !learned {
-		sp.peak = max(sp.peak, len(sp.vaults))
+		sp.peak = max(sp.peak, n)
 	}
-	sort.Slice(now, func(i, j int) bool { return now[i].ID < now[j].ID })
-	return now, fresh, peak, learned
+	return n, fresh, peak, learned
+}
+
+// others lists the principal's vaults within the window but v.
+func (s *vaultSpread) others(principal string, v event.Vault) []event.Vault {
+	var out []event.Vault
+	for id, x := range s.m[principal].vaults {
+		if id != v.ID {
+			out = append(out, x.v)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
 }
 
 // ManyVaults raises many-vaults when a principal successfully uses at least
@@ -84,7 +101,7 @@ type ManyVaults struct {
 	MinVaults int           // default 3
 	Window    time.Duration // default 1 hour
 	ok, no    *vaultSpread
-	since     *firstSeen // principal -> first call, any outcome
+	since     *firstSeen[string] // principal -> first call, any outcome
 }
 
 // Types implements Detector.
@@ -102,8 +119,8 @@ func (d *ManyVaults) Observe(c *Context) {
 		if d.Window <= 0 {
 			d.Window = time.Hour
 		}
-		d.ok, d.no = newVaultSpread(d.Window), newVaultSpread(d.Window)
-		d.since = newFirstSeen(1 << 20)
+		d.ok, d.no = newVaultSpread(d.Window, d.MinVaults), newVaultSpread(d.Window, d.MinVaults)
+		d.since = newFirstSeen[string](1 << 20)
 	}
 	if e.Caller.Principal() == "" {
 		return // anonymous: credential-probing's business
@@ -123,23 +140,18 @@ func (d *ManyVaults) Observe(c *Context) {
 	default:
 		return
 	}
-	vaults, fresh, peak, learned := s.touch(c.Principal, e.Vault, e.Time, since, c.Config.LearningPeriod)
-	if !c.VaultLearned() || len(vaults) < d.MinVaults || len(vaults) <= peak || fresh < 2 {
+	n, fresh, peak, learned := s.touch(c.Principal, e.Vault, e.Time, since, c.Config.LearningPeriod)
+	if !c.VaultLearned() || n < d.MinVaults || n <= peak || fresh < 2 {
 		return
 	}
 	if !learned && since.Before(c.VaultSince.Add(c.Config.LearningPeriod)) {
 		return // a principal of the vault's own learning period, still being learned
 	}
-	var others []event.Vault
-	for _, v := range vaults {
-		if v.ID != e.Vault.ID {
-			others = append(others, v)
-		}
-	}
+	others := s.others(c.Principal, e.Vault)
 	c.Raise(Finding{Type: t, Key: c.Principal, Vaults: others, CrossVault: true,
 		Explanation: fmt.Sprintf("%s %s %d vaults within %s, %d of them never before; while it was learned it never %s more than %d in that time.",
-			callerName(e), did, len(vaults), human(d.Window), fresh, did, peak),
-		Facts: []alert.Fact{{Name: "vaults", Value: float64(len(vaults))}, {Name: "learned_peak", Value: float64(peak)}}})
+			callerName(e), did, n, human(d.Window), fresh, did, peak),
+		Facts: []alert.Fact{{Name: "vaults", Value: float64(n)}, {Name: "learned_peak", Value: float64(peak)}}})
 }
 
 // UnusualUserDenied raises unusual-user-denied when a principal that does
@@ -147,8 +159,8 @@ func (d *ManyVaults) Observe(c *Context) {
 // the vault was learned) is denied on it: someone probing where it has no
 // business. An application denied every hour since the start is learned.
 type UnusualUserDenied struct {
-	seen *firstSeen // vault + principal -> first call (any outcome)
-	used *firstSeen // vault + principal -> first success
+	seen *firstSeen[vp] // first call, any outcome
+	used *firstSeen[vp] // first success
 }
 
 // Types implements Detector.
@@ -158,12 +170,12 @@ func (*UnusualUserDenied) Types() []alert.Type { return []alert.Type{alert.Unusu
 func (d *UnusualUserDenied) Observe(c *Context) {
 	e := c.Event
 	if d.seen == nil {
-		d.seen, d.used = newFirstSeen(1<<20), newFirstSeen(1<<20)
+		d.seen, d.used = newFirstSeen[vp](1<<20), newFirstSeen[vp](1<<20)
 	}
 	if e.Caller.Principal() == "" {
 		return
 	}
-	key := e.Vault.ID + "\x00" + c.Principal
+	key := vp{e.Vault.ID, c.Principal}
 	first := d.seen.see(key, e.Time)
 	if e.Result.Outcome == event.OutcomeSuccess {
 		d.used.see(key, e.Time)

@@ -9,10 +9,10 @@ const maxWindowKeys = 1 << 17
 // burst counts recent hits per key: it reports when a key has had n hits
 // within span. Each key keeps only its last n hits (and their labels, for
 // counting distinct objects), so memory is bounded by keys × n.
-type burst struct {
+type burst[K comparable] struct {
 	n    int
 	span time.Duration
-	m    map[string]*ring
+	m    map[K]*ring
 }
 
 type ring struct {
@@ -23,14 +23,14 @@ type ring struct {
 	last  time.Time
 }
 
-func newBurst(n int, span time.Duration) *burst {
-	return &burst{n: n, span: span, m: map[string]*ring{}}
+func newBurst[K comparable](n int, span time.Duration) *burst[K] {
+	return &burst[K]{n: n, span: span, m: map[K]*ring{}}
 }
 
 // hit records a hit for key at t, with a label (an object, "" for none),
 // and returns how many of the key's recent hits fall within span of t, and
 // how many distinct labels they carry.
-func (b *burst) hit(key string, t time.Time, label string) (hits, distinct int) {
+func (b *burst[K]) hit(key K, t time.Time, label string) (hits, distinct int) {
 	r, ok := b.m[key]
 	if !ok {
 		if len(b.m) >= maxWindowKeys {
@@ -49,21 +49,27 @@ func (b *burst) hit(key string, t time.Time, label string) (hits, distinct int) 
 	if r.full {
 		size = b.n
 	}
-	seen := make(map[string]struct{}, size)
 	for i := range size {
-		if t.Sub(r.t[i]) <= b.span && !r.t[i].After(t) {
-			hits++
-			if _, dup := seen[r.label[i]]; !dup {
-				seen[r.label[i]] = struct{}{}
-				distinct++
+		if t.Sub(r.t[i]) > b.span || r.t[i].After(t) {
+			continue
+		}
+		hits++
+		dup := false
+		for j := range i {
+			if r.label[j] == r.label[i] && t.Sub(r.t[j]) <= b.span && !r.t[j].After(t) {
+				dup = true
+				break
 			}
+		}
+		if !dup {
+			distinct++
 		}
 	}
 	return hits, distinct
 }
 
 // prune drops keys idle for longer than span, or every key when none is.
-func (b *burst) prune(now time.Time) {
+func (b *burst[K]) prune(now time.Time) {
 	for k, r := range b.m {
 		if now.Sub(r.last) > b.span {
 			delete(b.m, k)
