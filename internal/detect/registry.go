@@ -15,5 +15,7 @@ func Detectors() []Detector {
 		&UnusualUserDenied{},
 		&PolicyChangeThenGet{},
 		&ListThenGet{},
+		&Newcomers{},
+		&OperationPattern{},
 	}
 }
