@@ -140,7 +140,11 @@ func Scan(ctx context.Context, o ScanOptions) error {
 		return fmt.Errorf("scan: %w", err)
 	}
 	if engine != nil && o.Output == "table" && werr == nil {
-		werr = alert.WriteTable(out, alerts)
+		if len(alerts) == 0 {
+			_, werr = fmt.Fprintln(out, "no alerts")
+		} else {
+			werr = alert.WriteTable(out, alerts)
+		}
 	}
 	if werr == nil {
 		werr = out.Flush()

@@ -60,7 +60,7 @@ func TestScanExamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"scanned 2 file(s)", "events: 7", "kv-payments-prod", "kv-payments ", "malformed: 0"} {
+	for _, want := range []string{"scanned 2 file(s)", "events: 8", "kv-payments-prod", "kv-payments ", "malformed: 0"} {
 		if !strings.Contains(summary, want) {
 			t.Errorf("summary lacks %q:\n%s", want, summary)
 		}
@@ -91,8 +91,8 @@ func TestScanExamples(t *testing.T) {
 			t.Errorf("event %d: no outcome", n)
 		}
 	}
-	if n != 7 {
-		t.Fatalf("got %d events, want 7 (5 Azure, 2 Vault pairs)", n)
+	if n != 8 {
+		t.Fatalf("got %d events, want 8 (5 Azure, 3 Vault pairs)", n)
 	}
 	// The Azure blob is read first by its time folder, then Vault; the
 	// outcomes tell the records apart.
