@@ -40,6 +40,10 @@ type Context struct {
 	Config *Config
 	// VaultSince is when the engine first saw the event's vault.
 	VaultSince time.Time
+	// Since is when the engine first saw the caller anywhere, and
+	// SinceOnVault when it first saw it on this vault (this event's time
+	// for a first call; zero for anonymous callers).
+	Since, SinceOnVault time.Time
 
 	raise func(Finding)
 }

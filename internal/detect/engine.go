@@ -25,6 +25,8 @@ type Engine struct {
 	agg       aggregator
 	ips       map[netip.Addr]intel.Class
 	vaults    map[string]time.Time // first sighting of each vault
+	anywhere  *firstSeen[string]   // first sighting of each caller
+	onVault   *firstSeen[vp]       // first sighting of each caller on each vault
 	ctx       Context
 	ev        *event.Event
 
@@ -50,6 +52,8 @@ func New(cfg Config, detectors []Detector, out func(*alert.Alert)) *Engine {
 		detectors: detectors,
 		ips:       map[netip.Addr]intel.Class{},
 		vaults:    map[string]time.Time{},
+		anywhere:  newFirstSeen[string](1 << 20),
+		onVault:   newFirstSeen[vp](1 << 21),
 	}
 	e.agg = aggregator{
 		gap:  cfg.BurstGap,
@@ -89,6 +93,11 @@ func (e *Engine) Process(ev *event.Event) {
 		}
 	}
 	c.VaultSince = first
+	c.Since, c.SinceOnVault = time.Time{}, time.Time{}
+	if ev.Caller.Principal() != "" {
+		c.Since = e.anywhere.see(c.Principal, ev.Time)
+		c.SinceOnVault = e.onVault.see(vp{ev.Vault.ID, c.Principal}, ev.Time)
+	}
 	for _, d := range e.detectors {
 		d.Observe(c)
 	}

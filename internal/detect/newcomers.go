@@ -22,9 +22,7 @@ import (
 // simulated organisations, where people browse their colleagues' vaults:
 // it is not enabled until it learns teams.
 type Newcomers struct {
-	onVault  *firstSeen[vp]     // first call of each principal on each vault
-	anywhere *firstSeen[string] // first call of each principal anywhere
-	grants   map[string]grant   // vault -> last access-policy change
+	grants map[string]grant // vault -> last access-policy change
 }
 
 type grant struct {
@@ -43,16 +41,13 @@ func (*Newcomers) Types() []alert.Type {
 // Observe implements Detector.
 func (d *Newcomers) Observe(c *Context) {
 	e := c.Event
-	if d.onVault == nil {
-		d.onVault = newFirstSeen[vp](1 << 21)
-		d.anywhere = newFirstSeen[string](1 << 20)
+	if d.grants == nil {
 		d.grants = map[string]grant{}
 	}
 	if e.Caller.Principal() == "" {
 		return
 	}
-	firstAnywhere := d.anywhere.see(c.Principal, e.Time)
-	firstHere := d.onVault.see(vp{e.Vault.ID, c.Principal}, e.Time)
+	firstAnywhere, firstHere := c.Since, c.SinceOnVault
 	if e.Result.Outcome != event.OutcomeSuccess {
 		return
 	}
@@ -89,7 +84,6 @@ func (d *Newcomers) Observe(c *Context) {
 // backup, delete, purge, restore, recover, or (for an application) listing.
 // People browse and list; applications read what they were built to read.
 type OperationPattern struct {
-	since   *firstSeen[vp]  // first call of each principal on each vault
 	classes *firstSeen[vpc] // first call of each class
 }
 
@@ -104,14 +98,13 @@ func (*OperationPattern) Types() []alert.Type { return []alert.Type{alert.Unusua
 // Observe implements Detector.
 func (d *OperationPattern) Observe(c *Context) {
 	e := c.Event
-	if d.since == nil {
-		d.since = newFirstSeen[vp](1 << 21)
+	if d.classes == nil {
 		d.classes = newFirstSeen[vpc](1 << 21)
 	}
 	if e.Caller.Principal() == "" || e.Result.Outcome != event.OutcomeSuccess {
 		return
 	}
-	since := d.since.see(vp{e.Vault.ID, c.Principal}, e.Time)
+	since := c.SinceOnVault
 	first := d.classes.see(vpc{e.Vault.ID, c.Principal, e.Operation.Class}, e.Time)
 	switch e.Operation.Class {
 	case event.ClassBackup, event.ClassDelete, event.ClassPurge, event.ClassRestore, event.ClassRecover:

@@ -101,7 +101,6 @@ type ManyVaults struct {
 	MinVaults int           // default 3
 	Window    time.Duration // default 1 hour
 	ok, no    *vaultSpread
-	since     *firstSeen[string] // principal -> first call, any outcome
 }
 
 // Types implements Detector.
@@ -120,12 +119,11 @@ func (d *ManyVaults) Observe(c *Context) {
 			d.Window = time.Hour
 		}
 		d.ok, d.no = newVaultSpread(d.Window, d.MinVaults), newVaultSpread(d.Window, d.MinVaults)
-		d.since = newFirstSeen[string](1 << 20)
 	}
 	if e.Caller.Principal() == "" {
 		return // anonymous: credential-probing's business
 	}
-	since := d.since.see(c.Principal, e.Time)
+	since := c.Since
 	var s *vaultSpread
 	var t alert.Type
 	var did string
@@ -159,7 +157,6 @@ func (d *ManyVaults) Observe(c *Context) {
 // the vault was learned) is denied on it: someone probing where it has no
 // business. An application denied every hour since the start is learned.
 type UnusualUserDenied struct {
-	seen *firstSeen[vp] // first call, any outcome
 	used *firstSeen[vp] // first success
 }
 
@@ -169,14 +166,14 @@ func (*UnusualUserDenied) Types() []alert.Type { return []alert.Type{alert.Unusu
 // Observe implements Detector.
 func (d *UnusualUserDenied) Observe(c *Context) {
 	e := c.Event
-	if d.seen == nil {
-		d.seen, d.used = newFirstSeen[vp](1<<20), newFirstSeen[vp](1<<20)
+	if d.used == nil {
+		d.used = newFirstSeen[vp](1 << 20)
 	}
 	if e.Caller.Principal() == "" {
 		return
 	}
 	key := vp{e.Vault.ID, c.Principal}
-	first := d.seen.see(key, e.Time)
+	first := c.SinceOnVault
 	if e.Result.Outcome == event.OutcomeSuccess {
 		d.used.see(key, e.Time)
 		return
