@@ -17,5 +17,6 @@ func Detectors() []Detector {
 		&ListThenGet{},
 		&Newcomers{},
 		&OperationPattern{},
+		&HighVolume{},
 	}
 }
