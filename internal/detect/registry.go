@@ -18,5 +18,6 @@ func Detectors() []Detector {
 		&Newcomers{},
 		&OperationPattern{},
 		&HighVolume{},
+		&UnusualIP{},
 	}
 }

@@ -1,0 +1,85 @@
+package detect
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"vaultwatch/internal/alert"
+	"vaultwatch/internal/event"
+)
+
+// UnusualIP raises unusual-ip when a principal known on a vault calls it
+// successfully from a network (/24, /48) it never used there, that nobody in
+// the organisation has used, and whose kind (a cloud provider, a private
+// range, the internet) is not one the principal uses. A network a colleague
+// already uses (an office, the corporate VPN when travelling) is not
+// unusual; a cloud address still alerts when the principal does not
+// normally call from that cloud, labelled as such in the alert.
+type UnusualIP struct {
+	tenant *firstSeen[netip.Prefix]
+	pairs  map[vp]*netProfile
+}
+
+type netProfile struct {
+	nets  map[netip.Prefix]bool
+	kinds map[string]bool
+}
+
+// maxNetsPerPair bounds a principal's networks on a vault; past it the
+// principal roams and its networks are not judged.
+const maxNetsPerPair = 64
+
+// Types implements Detector.
+func (*UnusualIP) Types() []alert.Type { return []alert.Type{alert.UnusualIP} }
+
+// Observe implements Detector.
+func (d *UnusualIP) Observe(c *Context) {
+	e := c.Event
+	if d.pairs == nil {
+		d.tenant = newFirstSeen[netip.Prefix](1 << 20)
+		d.pairs = map[vp]*netProfile{}
+	}
+	if !e.IP.IsValid() || e.Caller.Principal() == "" || e.Result.Outcome != event.OutcomeSuccess {
+		return
+	}
+	nw := network(e.IP)
+	tenantFirst := d.tenant.see(nw, e.Time)
+	kind := "internet"
+	switch {
+	case c.IP.Private:
+		kind = "private"
+	case c.IP.Cloud != "":
+		kind = "cloud:" + c.IP.Cloud
+	}
+	key := vp{e.Vault.ID, c.Principal}
+	p, ok := d.pairs[key]
+	if !ok {
+		if len(d.pairs) >= 1<<21 {
+			clear(d.pairs)
+		}
+		p = &netProfile{nets: map[netip.Prefix]bool{}, kinds: map[string]bool{}}
+		d.pairs[key] = p
+	}
+	known, kindKnown := p.nets[nw], p.kinds[kind]
+	if len(p.nets) < maxNetsPerPair {
+		p.nets[nw] = true
+	}
+	p.kinds[kind] = true
+	if known || len(p.nets) >= maxNetsPerPair || !c.VaultLearned() || e.Time.Sub(c.SinceOnVault) < c.Config.LearningPeriod {
+		return
+	}
+	if e.Time.Sub(tenantFirst) > time.Hour {
+		return // a network the organisation already uses
+	}
+	if kindKnown && kind != "internet" {
+		return // another address of its own cloud or private range: a move, not a theft
+	}
+	label := kind
+	if kind == "internet" {
+		label = "an internet address"
+	}
+	c.Raise(Finding{Type: alert.UnusualIP,
+		Explanation: fmt.Sprintf("%s called %s from %s (%s), a network it never used there in %s and that nobody in the organisation had used before. %s",
+			callerName(e), e.Vault.Name, e.IP, label, human(e.Time.Sub(c.SinceOnVault)), callSummary(e))})
+}
