@@ -44,6 +44,9 @@ type Context struct {
 	// SinceOnVault when it first saw it on this vault (this event's time
 	// for a first call; zero for anonymous callers).
 	Since, SinceOnVault time.Time
+	// NetSince is when anyone first called from the event's network (its
+	// /24 or /48); zero without an address.
+	NetSince time.Time
 
 	raise func(Finding)
 }

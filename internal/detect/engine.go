@@ -24,9 +24,10 @@ type Engine struct {
 	detectors []Detector
 	agg       aggregator
 	ips       map[netip.Addr]intel.Class
-	vaults    map[string]time.Time // first sighting of each vault
-	anywhere  *firstSeen[string]   // first sighting of each caller
-	onVault   *firstSeen[vp]       // first sighting of each caller on each vault
+	vaults    map[string]time.Time     // first sighting of each vault
+	anywhere  *firstSeen[string]       // first sighting of each caller
+	onVault   *firstSeen[vp]           // first sighting of each caller on each vault
+	nets      *firstSeen[netip.Prefix] // first sighting of each network
 	ctx       Context
 	ev        *event.Event
 
@@ -54,6 +55,7 @@ func New(cfg Config, detectors []Detector, out func(*alert.Alert)) *Engine {
 		vaults:    map[string]time.Time{},
 		anywhere:  newFirstSeen[string](1 << 20),
 		onVault:   newFirstSeen[vp](1 << 21),
+		nets:      newFirstSeen[netip.Prefix](1 << 20),
 	}
 	e.agg = aggregator{
 		gap:  cfg.BurstGap,
@@ -93,7 +95,10 @@ func (e *Engine) Process(ev *event.Event) {
 		}
 	}
 	c.VaultSince = first
-	c.Since, c.SinceOnVault = time.Time{}, time.Time{}
+	c.Since, c.SinceOnVault, c.NetSince = time.Time{}, time.Time{}, time.Time{}
+	if ev.IP.IsValid() {
+		c.NetSince = e.nets.see(network(ev.IP), ev.Time)
+	}
 	if ev.Caller.Principal() != "" {
 		c.Since = e.anywhere.see(c.Principal, ev.Time)
 		c.SinceOnVault = e.onVault.see(vp{ev.Vault.ID, c.Principal}, ev.Time)

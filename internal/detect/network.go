@@ -17,8 +17,7 @@ import (
 // unusual; a cloud address still alerts when the principal does not
 // normally call from that cloud, labelled as such in the alert.
 type UnusualIP struct {
-	tenant *firstSeen[netip.Prefix]
-	pairs  map[vp]*netProfile
+	pairs map[vp]*netProfile
 }
 
 type netProfile struct {
@@ -37,14 +36,13 @@ func (*UnusualIP) Types() []alert.Type { return []alert.Type{alert.UnusualIP} }
 func (d *UnusualIP) Observe(c *Context) {
 	e := c.Event
 	if d.pairs == nil {
-		d.tenant = newFirstSeen[netip.Prefix](1 << 20)
 		d.pairs = map[vp]*netProfile{}
 	}
 	if !e.IP.IsValid() || e.Caller.Principal() == "" || e.Result.Outcome != event.OutcomeSuccess {
 		return
 	}
 	nw := network(e.IP)
-	tenantFirst := d.tenant.see(nw, e.Time)
+	tenantFirst := c.NetSince
 	kind := "internet"
 	switch {
 	case c.IP.Private:

@@ -8,22 +8,27 @@ import (
 	"vaultwatch/internal/event"
 )
 
-// Newcomers raises unusual-application when, on a vault that has been
-// learned, an application that never called it before reads or lists its
-// secrets.
+// Newcomers raises unusual-application and unusual-user when, on a vault
+// that has been learned, an application or a person that never called it
+// before reads or lists its secrets.
 //
-// Two kinds of newcomer are expected and stay quiet: an application seen
-// for the first time anywhere (newly registered), and one that appears
-// after someone else changed the vault's access policy in the week before
-// (a deployment the admin granted). A known application turning up on a
-// vault it never used is the stolen-credential pattern this looks for.
-//
-// The same rule for people (unusual-user) raised too many false alarms on
-// simulated organisations, where people browse their colleagues' vaults:
-// it is not enabled until it learns teams.
+// Some newcomers are expected and stay quiet: anyone seen for the first
+// time anywhere (a new employee, a newly registered application); an
+// application that appears after someone else changed the vault's access
+// policy in the week before (a deployment the admin granted); a person whose
+// peers (people who share another vault with them) already use the vault
+// (their team's vault they had not opened yet). A known identity turning up
+// on a vault nobody around it uses is the stolen-credential pattern this
+// looks for.
 type Newcomers struct {
 	grants map[string]grant // vault -> last access-policy change
+	// People per vault and vaults per person, for peers.
+	vaultUsers map[string]map[string]bool
+	userVaults map[string]map[string]bool
 }
+
+// maxPeople bounds the people tracked per vault and the vaults per person.
+const maxPeople = 4096
 
 type grant struct {
 	t   time.Time
@@ -35,7 +40,48 @@ const grantMemory = 7 * 24 * time.Hour
 
 // Types implements Detector.
 func (*Newcomers) Types() []alert.Type {
-	return []alert.Type{alert.UnusualApplication}
+	return []alert.Type{alert.UnusualApplication, alert.UnusualUser}
+}
+
+// peersUse reports whether someone who shares another vault with user
+// already uses vault.
+func (d *Newcomers) peersUse(user, vault string) bool {
+	here := d.vaultUsers[vault]
+	for w := range d.userVaults[user] {
+		if w == vault {
+			continue
+		}
+		for x := range d.vaultUsers[w] {
+			if x != user && here[x] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// learnPerson records that user uses vault.
+func (d *Newcomers) learnPerson(user, vault string) {
+	if len(d.vaultUsers) >= 1<<16 || len(d.userVaults) >= 1<<20 {
+		clear(d.vaultUsers)
+		clear(d.userVaults)
+	}
+	vu := d.vaultUsers[vault]
+	if vu == nil {
+		vu = map[string]bool{}
+		d.vaultUsers[vault] = vu
+	}
+	uv := d.userVaults[user]
+	if uv == nil {
+		uv = map[string]bool{}
+		d.userVaults[user] = uv
+	}
+	if len(vu) < maxPeople {
+		vu[user] = true
+	}
+	if len(uv) < maxPeople {
+		uv[vault] = true
+	}
 }
 
 // Observe implements Detector.
@@ -43,6 +89,8 @@ func (d *Newcomers) Observe(c *Context) {
 	e := c.Event
 	if d.grants == nil {
 		d.grants = map[string]grant{}
+		d.vaultUsers = map[string]map[string]bool{}
+		d.userVaults = map[string]map[string]bool{}
 	}
 	if e.Caller.Principal() == "" {
 		return
@@ -60,16 +108,33 @@ func (d *Newcomers) Observe(c *Context) {
 	if e.Operation.Class != event.ClassRead && e.Operation.Class != event.ClassList {
 		return
 	}
+	person := e.Caller.Type == event.IdentityUser
+	if person {
+		defer d.learnPerson(c.Principal, e.Vault.ID)
+	}
 	if !c.VaultLearned() || firstHere.Before(e.Time.Add(-time.Hour)) {
 		return // a learned vault's known caller (an hour's grace covers its first burst)
 	}
-	if e.Time.Sub(firstAnywhere) < 24*time.Hour {
-		return // seen for the first time anywhere: a newcomer to the organisation
+	newcomer := e.Time.Sub(firstAnywhere) < 24*time.Hour
+	if person {
+		if newcomer && (!e.IP.IsValid() || e.Time.Sub(c.NetSince) > time.Hour) {
+			return // a person's first day, from the organisation's own network
+		}
+		if d.vaultUsers[e.Vault.ID][c.Principal] || d.peersUse(c.Principal, e.Vault.ID) {
+			return // its first hour here, or its peers' vault
+		}
+		c.Raise(Finding{Type: alert.UnusualUser,
+			Explanation: fmt.Sprintf("%s has never used %s in the %s it has been watched, and none of the people who share a vault with them use it; they have been calling other vaults for %s. %s",
+				callerName(e), e.Vault.Name, human(e.Time.Sub(c.VaultSince)), human(e.Time.Sub(firstAnywhere)), callSummary(e))})
+		return
 	}
 	switch e.Caller.Type {
 	case event.IdentityServicePrincipal, event.IdentityManagedIdentity:
 	default:
 		return
+	}
+	if newcomer {
+		return // a newly registered application
 	}
 	if g, ok := d.grants[e.Vault.ID]; ok && g.who != c.Principal && e.Time.Sub(g.t) < grantMemory {
 		return // deployed after someone granted access
