@@ -19,5 +19,6 @@ func Detectors() []Detector {
 		&OperationPattern{},
 		&HighVolume{},
 		&UnusualIP{},
+		&UserAppPair{},
 	}
 }
