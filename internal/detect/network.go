@@ -16,14 +16,34 @@ import (
 // already uses (an office, the corporate VPN when travelling) is not
 // unusual; a cloud address still alerts when the principal does not
 // normally call from that cloud, labelled as such in the alert.
+//
+// An application's new network may be a move (a redeployment to new
+// addresses) or its stolen credential in use elsewhere. The difference
+// shows next: after a move the old networks fall silent, while a thief
+// works beside the application, which goes on calling from its own. So for
+// applications the alert waits for the application's next call from a
+// network it knew, within two hours, and is raised then.
+
 type UnusualIP struct {
 	pairs map[vp]*netProfile
 }
 
 type netProfile struct {
-	nets  map[netip.Prefix]bool
-	kinds map[string]bool
+	nets    map[netip.Prefix]bool
+	kinds   map[string]bool
+	pending *pendingNet // an application's new network, waiting for its old ones
 }
+
+type pendingNet struct {
+	ip    netip.Addr
+	net   netip.Prefix
+	t     time.Time
+	label string
+}
+
+// concurrentWindow is how long an application's new network waits for a
+// call from its old networks.
+const concurrentWindow = 2 * time.Hour
 
 // maxNetsPerPair bounds a principal's networks on a vault; past it the
 // principal roams and its networks are not judged.
@@ -60,6 +80,18 @@ func (d *UnusualIP) Observe(c *Context) {
 		d.pairs[key] = p
 	}
 	known, kindKnown := p.nets[nw], p.kinds[kind]
+	if pd := p.pending; pd != nil {
+		switch {
+		case e.Time.Sub(pd.t) > concurrentWindow:
+			p.pending = nil // the old networks fell silent: a move
+		case known && nw != pd.net:
+			p.pending = nil
+			c.Raise(Finding{Type: alert.UnusualIP,
+				Explanation: fmt.Sprintf("%s called %s from %s (%s), a network it never used there and that nobody in the organisation had used, and %s later from its own network %s: two places at once.",
+					callerName(e), e.Vault.Name, pd.ip, pd.label, human(e.Time.Sub(pd.t)), e.IP)})
+			return
+		}
+	}
 	if len(p.nets) < maxNetsPerPair {
 		p.nets[nw] = true
 	}
@@ -76,6 +108,12 @@ func (d *UnusualIP) Observe(c *Context) {
 	label := kind
 	if kind == "internet" {
 		label = "an internet address"
+	}
+	if e.Caller.Type != event.IdentityUser {
+		if p.pending == nil {
+			p.pending = &pendingNet{ip: e.IP, net: nw, t: e.Time, label: label}
+		}
+		return
 	}
 	c.Raise(Finding{Type: alert.UnusualIP,
 		Explanation: fmt.Sprintf("%s called %s from %s (%s), a network it never used there in %s and that nobody in the organisation had used before. %s",
