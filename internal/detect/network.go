@@ -29,9 +29,35 @@ type UnusualIP struct {
 }
 
 type netProfile struct {
-	nets    map[netip.Prefix]bool
-	kinds   map[string]bool
-	pending *pendingNet // an application's new network, waiting for its old ones
+	nets    []netip.Prefix // most callers use one or two: a slice is smaller than a map
+	kinds   uint8          // bit per kind of network, see kindBit
+	pending *pendingNet    // an application's new network, waiting for its old ones
+}
+
+// kindBit is the bit of a kind of network in netProfile.kinds.
+func kindBit(kind string) uint8 {
+	switch kind {
+	case "private":
+		return 1 << 1
+	case "cloud:azure":
+		return 1 << 2
+	case "cloud:aws":
+		return 1 << 3
+	case "cloud:gcp":
+		return 1 << 4
+	case "internet":
+		return 1 << 0
+	}
+	return 1 << 5
+}
+
+func (p *netProfile) knows(nw netip.Prefix) bool {
+	for _, n := range p.nets {
+		if n == nw {
+			return true
+		}
+	}
+	return false
 }
 
 type pendingNet struct {
@@ -76,10 +102,10 @@ func (d *UnusualIP) Observe(c *Context) {
 		if len(d.pairs) >= 1<<21 {
 			clear(d.pairs)
 		}
-		p = &netProfile{nets: map[netip.Prefix]bool{}, kinds: map[string]bool{}}
+		p = &netProfile{}
 		d.pairs[key] = p
 	}
-	known, kindKnown := p.nets[nw], p.kinds[kind]
+	known, kindKnown := p.knows(nw), p.kinds&kindBit(kind) != 0
 	if pd := p.pending; pd != nil {
 		switch {
 		case e.Time.Sub(pd.t) > concurrentWindow:
@@ -92,10 +118,10 @@ func (d *UnusualIP) Observe(c *Context) {
 			return
 		}
 	}
-	if len(p.nets) < maxNetsPerPair {
-		p.nets[nw] = true
+	if !known && len(p.nets) < maxNetsPerPair {
+		p.nets = append(p.nets, nw)
 	}
-	p.kinds[kind] = true
+	p.kinds |= kindBit(kind)
 	if known || len(p.nets) >= maxNetsPerPair || !c.VaultLearned() || e.Time.Sub(c.SinceOnVault) < c.Config.LearningPeriod {
 		return
 	}
