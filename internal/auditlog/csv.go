@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 
+	"vaultwatch/internal/auditlog/record"
 	"vaultwatch/internal/event"
 )
 
@@ -47,7 +48,7 @@ func (st *Stream) readCSV(name string, in io.Reader) error {
 	}
 	cols := make([][]byte, len(header))
 	for i, h := range header {
-		cols[i] = appendJSONString(nil, csvColumn(h))
+		cols[i] = record.AppendJSONString(nil, csvColumn(h))
 	}
 	var obj []byte
 	for {
@@ -81,7 +82,7 @@ func (st *Stream) readCSV(name string, in io.Reader) error {
 			}
 			obj = append(obj, cols[i]...)
 			obj = append(obj, ':')
-			obj = appendJSONString(obj, v)
+			obj = record.AppendJSONString(obj, v)
 		}
 		obj = append(obj, '}')
 		if len(obj) > DefaultMaxRecord {
@@ -91,27 +92,4 @@ func (st *Stream) readCSV(name string, in io.Reader) error {
 		}
 		st.Record(obj, loc)
 	}
-}
-
-// appendJSONString appends s as a JSON string.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			b = append(b, '\\', c)
-		case c == '\n':
-			b = append(b, '\\', 'n')
-		case c == '\r':
-			b = append(b, '\\', 'r')
-		case c == '\t':
-			b = append(b, '\\', 't')
-		case c < 0x20:
-			b = append(b, fmt.Sprintf(`\u%04x`, c)...)
-		default:
-			b = append(b, c)
-		}
-	}
-	return append(b, '"')
 }

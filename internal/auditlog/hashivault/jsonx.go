@@ -1,6 +1,8 @@
 package hashivault
 
 import (
+	"vaultwatch/internal/auditlog/record"
+
 	"bytes"
 	"encoding/xml"
 	"errors"
@@ -101,7 +103,7 @@ func JSONX(entry []byte) ([]byte, error) {
 					}
 					parent.n++
 				}
-				out = appendJSONString(out, name)
+				out = record.AppendJSONString(out, name)
 				out = append(out, ':')
 			default:
 				if parent.n > 0 {
@@ -186,7 +188,7 @@ func attr(t xml.StartElement, name string) (string, bool) {
 func appendLeaf(out []byte, kind string, text []byte) ([]byte, error) {
 	switch kind {
 	case "string":
-		return appendJSONString(out, string(text)), nil
+		return record.AppendJSONString(out, string(text)), nil
 	case "number":
 		n := bytes.TrimSpace(text)
 		if !jsonNumber(n) {
@@ -249,32 +251,6 @@ func jsonNumber(b []byte) bool {
 		}
 	}
 	return i == len(b)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends s as a JSON string. Invalid UTF-8 is kept as
-// is: the reader checks it.
-func appendJSONString(out []byte, s string) []byte {
-	out = append(out, '"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '"' || c == '\\':
-			out = append(out, '\\', c)
-		case c == '\n':
-			out = append(out, '\\', 'n')
-		case c == '\r':
-			out = append(out, '\\', 'r')
-		case c == '\t':
-			out = append(out, '\\', 't')
-		case c < 0x20:
-			out = append(out, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		default:
-			out = append(out, c)
-		}
-	}
-	return append(out, '"')
 }
 
 // SplitJSONX is a bufio.SplitFunc that cuts a jsonx stream into entries,

@@ -215,3 +215,31 @@ func parsePortalTime(b []byte) (time.Time, bool) {
 	}
 	return time.Time{}, false
 }
+
+const hexDigits = "0123456789abcdef"
+
+// AppendJSONString appends s as a JSON string: quotes, backslashes and
+// control characters escaped. Invalid UTF-8 is kept as it is: the reader
+// checks every record for it. Formats that are not JSON (CSV exports, Vault's
+// jsonx) are turned into JSON records with it.
+func AppendJSONString(out []byte, s string) []byte {
+	out = append(out, '"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '"' || c == '\\':
+			out = append(out, '\\', c)
+		case c == '\n':
+			out = append(out, '\\', 'n')
+		case c == '\r':
+			out = append(out, '\\', 'r')
+		case c == '\t':
+			out = append(out, '\\', 't')
+		case c < 0x20:
+			out = append(out, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		default:
+			out = append(out, c)
+		}
+	}
+	return append(out, '"')
+}
