@@ -1,14 +1,14 @@
 package hashivault
 
 import (
-	"vaultwatch/internal/auditlog/record"
-
 	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+
+	"vaultwatch/internal/auditlog/record"
 )
 
 // Vault's jsonx format (format=jsonx) writes each entry as the JSONx (IBM's
