@@ -69,7 +69,7 @@ func (d *CrossProvider) Observe(c *Context) {
 		d.recent = map[netip.Addr]recentRead{}
 	}
 	fam := family(e.Provider)
-	nw := network(e.IP)
+	nw := c.Net
 	first := d.known.see(famNet{fam, nw}, e.Time)
 	newHere := e.Time.Sub(first) < d.Window
 	prev, ok := d.recent[e.IP]

@@ -10,6 +10,7 @@ package detect
 
 import (
 	"fmt"
+	"net/netip"
 	"time"
 
 	"vaultwatch/internal/alert"
@@ -44,8 +45,9 @@ type Context struct {
 	// SinceOnVault when it first saw it on this vault (this event's time
 	// for a first call; zero for anonymous callers).
 	Since, SinceOnVault time.Time
-	// NetSince is when anyone first called from the event's network (its
-	// /24 or /48); zero without an address.
+	// Net is the event's network (the /24 or /48 of its address), and
+	// NetSince when anyone first called from it; zero without an address.
+	Net      netip.Prefix
 	NetSince time.Time
 
 	raise func(Finding)

@@ -95,9 +95,10 @@ func (e *Engine) Process(ev *event.Event) {
 		}
 	}
 	c.VaultSince = first
-	c.Since, c.SinceOnVault, c.NetSince = time.Time{}, time.Time{}, time.Time{}
+	c.Since, c.SinceOnVault, c.Net, c.NetSince = time.Time{}, time.Time{}, netip.Prefix{}, time.Time{}
 	if ev.IP.IsValid() {
-		c.NetSince = e.nets.see(network(ev.IP), ev.Time)
+		c.Net = network(ev.IP)
+		c.NetSince = e.nets.see(c.Net, ev.Time)
 	}
 	if ev.Caller.Principal() != "" {
 		c.Since = e.anywhere.see(c.Principal, ev.Time)

@@ -87,7 +87,7 @@ func (d *UnusualIP) Observe(c *Context) {
 	if !e.IP.IsValid() || e.Caller.Principal() == "" || e.Result.Outcome != event.OutcomeSuccess {
 		return
 	}
-	nw := network(e.IP)
+	nw := c.Net
 	tenantFirst := c.NetSince
 	kind := "internet"
 	switch {
