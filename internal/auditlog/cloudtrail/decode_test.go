@@ -1,12 +1,11 @@
 package cloudtrail
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/valyala/fastjson"
 
-	"vaultwatch/internal/auditlog/record"
+	"vaultwatch/internal/auditlog/record/recordtest"
 	"vaultwatch/internal/event"
 )
 
@@ -59,27 +58,7 @@ func TestDecodeRejects(t *testing.T) {
 		{"errorCode not a string", `{` + base + `,"eventSource":"kms.amazonaws.com","eventName":"Decrypt","errorCode":{"x":"CANARY"}}`, "", `field "errorCode" is not a string`},
 		{"secretIdList of non-strings", `{` + base + `,"eventSource":"secretsmanager.amazonaws.com","eventName":"BatchGetSecretValue","requestParameters":{"secretIdList":[{"CANARY":1}]}}`, "", `field "requestParameters.secretIdList" is not a list of strings`},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			v := fastjson.MustParse(tc.rec)
-			n := 0
-			err := NewDecoder().Decode(v, event.Location{}, func(*event.Event) { n++ })
-			if err == nil {
-				t.Fatalf("Decode succeeded with %d events", n)
-			}
-			if strings.Contains(err.Error(), "CANARY") {
-				t.Errorf("error quotes a value: %v", err)
-			}
-			reason, skipped := record.IsSkip(err)
-			switch {
-			case tc.skip != "" && (!skipped || reason != tc.skip):
-				t.Errorf("got %v, want skip %q", err, tc.skip)
-			case tc.err != "" && (skipped || err.Error() != tc.err):
-				t.Errorf("got %v, want %q", err, tc.err)
-			}
-			if n != 0 {
-				t.Errorf("%d events emitted for a rejected record", n)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { recordtest.Rejected(t, Format, tc.rec, tc.skip, tc.err) })
 	}
 }
 

@@ -1,7 +1,6 @@
 package cloudtrail
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,8 +9,8 @@ import (
 	"github.com/valyala/fastjson"
 
 	"vaultwatch/internal/auditlog/record"
+	"vaultwatch/internal/auditlog/record/recordtest"
 	"vaultwatch/internal/event"
-	"vaultwatch/internal/testutil"
 )
 
 // FuzzDecode feeds arbitrary records to Detect and Decode: they must never
@@ -23,7 +22,7 @@ func FuzzDecode(f *testing.F) {
 			f.Add([]byte(raw))
 		}
 	}
-	if dir := samplesDir(f); dir != "" {
+	if dir := recordtest.SamplesDir(f); dir != "" {
 		for _, file := range sampleFiles(f, dir) {
 			for _, raw := range readRecords(f, file) {
 				f.Add([]byte(raw))
@@ -77,17 +76,4 @@ func FuzzDecode(f *testing.F) {
 			t.Error("no event for an accepted record")
 		}
 	})
-}
-
-// samplesDir returns the shared samples folder, or "" when it is absent
-// (seeding then uses the testdata alone).
-func samplesDir(tb testing.TB) string {
-	dir := os.Getenv("VAULTWATCH_SAMPLES")
-	if dir == "" {
-		dir = filepath.Join(testutil.Root(tb), "..", "shared", "samples")
-	}
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		return ""
-	}
-	return dir
 }

@@ -3,9 +3,7 @@ package gcpaudit
 import (
 	"testing"
 
-	"github.com/valyala/fastjson"
-
-	"vaultwatch/internal/event"
+	"vaultwatch/internal/auditlog/record/recordtest"
 )
 
 // benchEntry is an AccessSecretVersion data-access entry by a service
@@ -14,24 +12,4 @@ const benchEntry = `{"protoPayload":{"@type":"type.googleapis.com/google.cloud.a
 
 // BenchmarkDecode measures parsing (with a reused parser) and decoding one
 // entry.
-func BenchmarkDecode(b *testing.B) {
-	rec := []byte(benchEntry)
-	var p fastjson.Parser
-	d := NewDecoder()
-	n := 0
-	emit := func(*event.Event) { n++ }
-	b.ReportAllocs()
-	b.SetBytes(int64(len(rec)))
-	for b.Loop() {
-		v, err := p.ParseBytes(rec)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := d.Decode(v, event.Location{}, emit); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if n == 0 {
-		b.Fatal("no event")
-	}
-}
+func BenchmarkDecode(b *testing.B) { recordtest.BenchDecode(b, Format, []byte(benchEntry)) }

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/valyala/fastjson"
@@ -150,4 +151,67 @@ func Golden(t *testing.T, f record.Format) {
 			testutil.Golden(t, filepath.Join(dir, "want.json"), append(out, '\n'))
 		})
 	}
+}
+
+// Rejected checks that the format's decoder refuses rec, a record carrying
+// the canary value CANARY: with a skip of reason wantSkip, or else with the
+// malformed-record error wantErr; without emitting anything, and without
+// quoting the canary in the error.
+func Rejected(t *testing.T, f record.Format, rec, wantSkip, wantErr string) {
+	t.Helper()
+	v := fastjson.MustParse(rec)
+	n := 0
+	err := f.New().Decode(v, event.Location{}, func(*event.Event) { n++ })
+	if err == nil {
+		t.Fatalf("Decode succeeded with %d events", n)
+	}
+	if strings.Contains(err.Error(), "CANARY") {
+		t.Errorf("error quotes a value: %v", err)
+	}
+	reason, skipped := record.IsSkip(err)
+	switch {
+	case wantSkip != "" && (!skipped || reason != wantSkip):
+		t.Errorf("got %v, want skip %q", err, wantSkip)
+	case wantErr != "" && (skipped || err.Error() != wantErr):
+		t.Errorf("got %v, want %q", err, wantErr)
+	}
+	if n != 0 {
+		t.Errorf("%d events emitted for a rejected record", n)
+	}
+}
+
+// BenchDecode measures parsing (with a reused parser) and decoding rec, one
+// record of the format that gives at least one event.
+func BenchDecode(b *testing.B, f record.Format, rec []byte) {
+	var p fastjson.Parser
+	d := f.New()
+	n := 0
+	emit := func(*event.Event) { n++ }
+	b.ReportAllocs()
+	b.SetBytes(int64(len(rec)))
+	for b.Loop() {
+		v, err := p.ParseBytes(rec)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := d.Decode(v, event.Location{}, emit); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if n == 0 {
+		b.Fatal("no event")
+	}
+}
+
+// SamplesDir returns the shared samples folder, or "" when it is absent:
+// for seeding fuzz targets, which run without it.
+func SamplesDir(tb testing.TB) string {
+	dir := os.Getenv("VAULTWATCH_SAMPLES")
+	if dir == "" {
+		dir = filepath.Join(testutil.Root(tb), "..", "shared", "samples")
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return ""
+	}
+	return dir
 }
