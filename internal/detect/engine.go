@@ -10,9 +10,6 @@ import (
 	"vaultwatch/internal/intel"
 )
 
-// maxIPCache bounds the addresses whose classification the engine keeps.
-const maxIPCache = 1 << 16
-
 // maxVaults bounds the vaults whose first sighting the engine keeps; a
 // vault past it is treated as new at every event (no unusual alerts).
 const maxVaults = 1 << 20
@@ -23,7 +20,6 @@ type Engine struct {
 	cfg       Config
 	detectors []Detector
 	agg       aggregator
-	ips       map[netip.Addr]intel.Class
 	vaults    map[string]time.Time     // first sighting of each vault
 	anywhere  *firstSeen[string]       // first sighting of each caller
 	onVault   *firstSeen[vp]           // first sighting of each caller on each vault
@@ -51,7 +47,6 @@ func New(cfg Config, detectors []Detector, out func(*alert.Alert)) *Engine {
 	e := &Engine{
 		cfg:       cfg,
 		detectors: detectors,
-		ips:       map[netip.Addr]intel.Class{},
 		vaults:    map[string]time.Time{},
 		anywhere:  newFirstSeen[string](1 << 20),
 		onVault:   newFirstSeen[vp](1 << 21),
@@ -85,7 +80,10 @@ func (e *Engine) Process(ev *event.Event) {
 	e.ev = ev
 	c := &e.ctx
 	c.Event = ev
-	c.IP = e.classify(ev.IP)
+	c.IP = intel.Class{}
+	if ev.IP.IsValid() {
+		c.IP = e.cfg.Intel.Classify(ev.IP) // allocation-free, about 50 ns: no cache needed
+	}
 	c.Principal = principalKey(ev)
 	first, ok := e.vaults[ev.Vault.ID]
 	if !ok || ev.Time.Before(first) {
@@ -114,21 +112,6 @@ func (e *Engine) Process(ev *event.Event) {
 // Flush closes every open alert; call it at the end of a scan.
 func (e *Engine) Flush() {
 	e.agg.closeAll()
-}
-
-func (e *Engine) classify(a netip.Addr) intel.Class {
-	if !a.IsValid() {
-		return intel.Class{}
-	}
-	if c, ok := e.ips[a]; ok {
-		return c
-	}
-	c := e.cfg.Intel.Classify(a)
-	if len(e.ips) >= maxIPCache {
-		clear(e.ips)
-	}
-	e.ips[a] = c
-	return c
 }
 
 func (e *Engine) raise(f Finding) {
