@@ -81,6 +81,58 @@ type Finding struct {
 	// CrossVault makes one alert of the findings of every vault (for the
 	// same type and key), rather than one per vault.
 	CrossVault bool
+	// Prior is the suspicious activity that came before this event, when a
+	// detector could tell only later that it was suspicious; nil for none.
+	Prior *Prior
+}
+
+// Prior is activity a detector held back until it proved suspicious: an
+// application's calls from a new network, raised once its own networks
+// prove still in use. The alert's window and evidence are the prior
+// activity's, not the event that confirmed it.
+type Prior struct {
+	Start, End time.Time
+	IP         netip.Addr
+	IPClass    intel.Class
+	Count      int
+	Operations map[string]int
+	Objects    []alert.Object
+	// Net, when valid, limits the alert's further evidence to calls from
+	// it: the confirming calls are the legitimate caller's.
+	Net netip.Prefix
+}
+
+// maxPriorObjects bounds the objects a Prior keeps.
+const maxPriorObjects = 200
+
+// record adds one call to the prior activity.
+func (p *Prior) record(e *event.Event) {
+	p.Count++
+	if e.Time.After(p.End) {
+		p.End = e.Time
+	}
+	if p.Operations == nil {
+		p.Operations = map[string]int{}
+	}
+	p.Operations[e.Operation.Name]++
+	if e.Object.Name == "" {
+		return
+	}
+	for i := range p.Objects {
+		o := &p.Objects[i]
+		if o.Name == e.Object.Name && o.Kind == string(e.Object.Kind) {
+			o.Count++
+			o.Operations[e.Operation.Name]++
+			if e.Time.After(o.Last) {
+				o.Last = e.Time
+			}
+			return
+		}
+	}
+	if len(p.Objects) < maxPriorObjects {
+		p.Objects = append(p.Objects, alert.Object{Kind: string(e.Object.Kind), Name: e.Object.Name,
+			First: e.Time, Last: e.Time, Count: 1, Operations: map[string]int{e.Operation.Name: 1}})
+	}
 }
 
 // Config configures the engine.

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"maps"
 	"net/netip"
 	"slices"
 	"time"
@@ -136,6 +137,8 @@ type openAlert struct {
 	vp      vpKey
 	objects map[string]int // index into a.Evidence.Objects
 	seen    map[string]bool
+	// net, when valid, limits the evidence to calls from this network.
+	net netip.Prefix
 }
 
 // aggregator turns findings into alerts: one per (type, vault, key, burst),
@@ -195,6 +198,9 @@ func (g *aggregator) raise(ev *event.Event, principal string, ip intel.Class, f 
 			Evidence:    alert.Evidence{Operations: map[string]int{}, Outcomes: map[string]int{}},
 		},
 	}
+	if f.Prior != nil {
+		o.addPrior(ev, f.Prior)
+	}
 	if len(f.Vaults) > 0 {
 		o.addVault(ev.Vault, ev.Provider)
 		for _, v := range f.Vaults {
@@ -244,8 +250,38 @@ func (g *aggregator) observe(ev *event.Event, principal string, ip intel.Class) 
 	}
 }
 
+// addPrior starts the alert with the activity a detector held back, and
+// the caller's identities from the confirming event.
+func (o *openAlert) addPrior(ev *event.Event, p *Prior) {
+	a := &o.a
+	a.StartTime, a.EndTime, a.Count = p.Start, p.End, max(p.Count, 1)
+	o.net = p.Net
+	maps.Copy(a.Evidence.Operations, p.Operations)
+	a.Evidence.Outcomes[string(event.OutcomeSuccess)] += p.Count
+	for _, ob := range p.Objects {
+		if len(a.Evidence.Objects) < maxObjects {
+			o.objects[string(ob.Kind)+"/"+ob.Name] = len(a.Evidence.Objects)
+			ob.Operations = maps.Clone(ob.Operations)
+			a.Evidence.Objects = append(a.Evidence.Objects, ob)
+		}
+	}
+	if p.IP.IsValid() && o.once("ip", p.IP.String()) {
+		a.Entities.IPs = append(a.Entities.IPs, alert.IP{Address: p.IP.String(), Classification: p.IPClass.Labels()})
+	}
+	o.addCaller(ev)
+}
+
 // add records ev in the alert's evidence and entities.
 func (o *openAlert) add(ev *event.Event, ip intel.Class) {
+	if o.net.IsValid() {
+		if !o.net.Contains(ev.IP) {
+			return // the legitimate caller's own calls
+		}
+		if ev.Time.After(o.a.EndTime) {
+			o.a.EndTime = ev.Time
+			o.a.Count++
+		}
+	}
 	ev2 := &o.a.Evidence
 	ev2.Operations[ev.Operation.Name]++
 	ev2.Outcomes[string(ev.Result.Outcome)]++
@@ -269,6 +305,13 @@ func (o *openAlert) add(ev *event.Event, ip intel.Class) {
 	if s := ipString(ev); s != "" && o.once("ip", s) && len(en.IPs) < maxEntities {
 		en.IPs = append(en.IPs, alert.IP{Address: s, Classification: ip.Labels()})
 	}
+	o.addCaller(ev)
+	o.entity(&en.UserAgents, "ua", ev.UserAgent)
+}
+
+// addCaller records the caller's identities.
+func (o *openAlert) addCaller(ev *event.Event) {
+	en := &o.a.Entities
 	c := &ev.Caller
 	o.entity(&en.ObjectIDs, "oid", c.ObjectID)
 	o.entity(&en.UPNs, "upn", c.UPN)
@@ -278,7 +321,6 @@ func (o *openAlert) add(ev *event.Event, ip intel.Class) {
 	o.entity(&en.TokenAccessors, "acc", c.TokenAccessor)
 	o.entity(&en.ARNs, "arn", c.ARN)
 	o.entity(&en.Principals, "gcp", c.PrincipalEmail)
-	o.entity(&en.UserAgents, "ua", ev.UserAgent)
 }
 
 func (o *openAlert) once(kind, v string) bool {

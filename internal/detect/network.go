@@ -61,19 +61,28 @@ func (p *netProfile) knows(nw netip.Prefix) bool {
 }
 
 type pendingNet struct {
-	ip    netip.Addr
-	net   netip.Prefix
-	t     time.Time
+	prior Prior
 	label string
 }
 
 // concurrentWindow is how long an application's new network waits for a
-// call from its old networks.
-const concurrentWindow = 2 * time.Hour
+// call from its old networks: a day covers applications that run daily.
+const concurrentWindow = 24 * time.Hour
 
 // maxNetsPerPair bounds a principal's networks on a vault; past it the
 // principal roams and its networks are not judged.
 const maxNetsPerPair = 64
+
+// principalLearning is how long a caller must have used a vault before its
+// networks there are judged: a day, or the learning period if shorter. A
+// caller's networks are few (an office, a home, a VPN, an application's
+// hosts) and a day of its calls shows them; what guards against a merely
+// new place is elsewhere: the network must be new to the whole
+// organisation, and an application's must be confirmed by its own networks
+// staying in use.
+func principalLearning(c *Context) time.Duration {
+	return min(c.Config.LearningPeriod, 24*time.Hour)
+}
 
 // Types implements Detector.
 func (*UnusualIP) Types() []alert.Type { return []alert.Type{alert.UnusualIP} }
@@ -108,13 +117,15 @@ func (d *UnusualIP) Observe(c *Context) {
 	known, kindKnown := p.knows(nw), p.kinds&kindBit(kind) != 0
 	if pd := p.pending; pd != nil {
 		switch {
-		case e.Time.Sub(pd.t) > concurrentWindow:
+		case e.Time.Sub(pd.prior.End) > concurrentWindow:
 			p.pending = nil // the old networks fell silent: a move
-		case known && nw != pd.net:
+		case nw == pd.prior.Net:
+			pd.prior.record(e)
+		case known:
 			p.pending = nil
-			c.Raise(Finding{Type: alert.UnusualIP,
-				Explanation: fmt.Sprintf("%s called %s from %s (%s), a network it never used there and that nobody in the organisation had used, and %s later from its own network %s: two places at once.",
-					callerName(e), e.Vault.Name, pd.ip, pd.label, human(e.Time.Sub(pd.t)), e.IP)})
+			c.Raise(Finding{Type: alert.UnusualIP, Prior: &pd.prior,
+				Explanation: fmt.Sprintf("%s called %s %d times from %s (%s), a network it never used there and that nobody in the organisation had used, and %s later from its own network %s: two places at once.",
+					callerName(e), e.Vault.Name, pd.prior.Count, pd.prior.IP, pd.label, human(e.Time.Sub(pd.prior.Start)), e.IP)})
 			return
 		}
 	}
@@ -122,7 +133,7 @@ func (d *UnusualIP) Observe(c *Context) {
 		p.nets = append(p.nets, nw)
 	}
 	p.kinds |= kindBit(kind)
-	if known || len(p.nets) >= maxNetsPerPair || !c.VaultLearned() || e.Time.Sub(c.SinceOnVault) < c.Config.LearningPeriod {
+	if known || len(p.nets) >= maxNetsPerPair || !c.VaultLearned() || e.Time.Sub(c.SinceOnVault) < principalLearning(c) {
 		return
 	}
 	if e.Time.Sub(tenantFirst) > time.Hour {
@@ -137,7 +148,8 @@ func (d *UnusualIP) Observe(c *Context) {
 	}
 	if e.Caller.Type != event.IdentityUser {
 		if p.pending == nil {
-			p.pending = &pendingNet{ip: e.IP, net: nw, t: e.Time, label: label}
+			p.pending = &pendingNet{label: label, prior: Prior{Start: e.Time, IP: e.IP, IPClass: c.IP, Net: nw}}
+			p.pending.prior.record(e)
 		}
 		return
 	}

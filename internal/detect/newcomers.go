@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"vaultwatch/internal/alert"
@@ -25,6 +26,9 @@ type Newcomers struct {
 	// People per vault and vaults per person, for peers.
 	vaultUsers map[string]map[string]bool
 	userVaults map[string]map[string]bool
+	// people is when each person (by UPN) was first seen in any provider:
+	// someone known from Vault for weeks is no new employee in Azure.
+	people *firstSeen[string]
 }
 
 // maxPeople bounds the people tracked per vault and the vaults per person.
@@ -43,21 +47,36 @@ func (*Newcomers) Types() []alert.Type {
 	return []alert.Type{alert.UnusualApplication, alert.UnusualUser}
 }
 
-// peersUse reports whether someone who shares another vault with user
-// already uses vault.
+// peersUse reports whether the vault is one of user's peers' vaults: among
+// the people who share another vault with user, at least two, and at least
+// a quarter, already use it. One administrator who uses every vault does
+// not make every vault a peer's.
 func (d *Newcomers) peersUse(user, vault string) bool {
+	n, all := d.peers(user, vault)
+	return n >= 2 && 4*n >= all
+}
+
+// peers counts the people who share another vault with user (all), and
+// those of them who use vault (using).
+func (d *Newcomers) peers(user, vault string) (using, all int) {
 	here := d.vaultUsers[vault]
+	peers := map[string]bool{}
 	for w := range d.userVaults[user] {
 		if w == vault {
 			continue
 		}
 		for x := range d.vaultUsers[w] {
-			if x != user && here[x] {
-				return true
+			if x != user {
+				peers[x] = true
 			}
 		}
 	}
-	return false
+	for x := range peers {
+		if here[x] {
+			using++
+		}
+	}
+	return using, len(peers)
 }
 
 // learnPerson records that user uses vault.
@@ -91,6 +110,7 @@ func (d *Newcomers) Observe(c *Context) {
 		d.grants = map[string]grant{}
 		d.vaultUsers = map[string]map[string]bool{}
 		d.userVaults = map[string]map[string]bool{}
+		d.people = newFirstSeen[string](1 << 20)
 	}
 	if e.Caller.Principal() == "" {
 		return
@@ -109,6 +129,11 @@ func (d *Newcomers) Observe(c *Context) {
 		return
 	}
 	person := e.Caller.Type == event.IdentityUser
+	if k := personKey(&e.Caller); person && k != "" {
+		if t := d.people.see(k, e.Time); t.Before(firstAnywhere) {
+			firstAnywhere = t
+		}
+	}
 	if person {
 		defer d.learnPerson(c.Principal, e.Vault.ID)
 	}
@@ -123,9 +148,11 @@ func (d *Newcomers) Observe(c *Context) {
 		if d.vaultUsers[e.Vault.ID][c.Principal] || d.peersUse(c.Principal, e.Vault.ID) {
 			return // its first hour here, or its peers' vault
 		}
+		using, all := d.peers(c.Principal, e.Vault.ID)
 		c.Raise(Finding{Type: alert.UnusualUser,
-			Explanation: fmt.Sprintf("%s has never used %s in the %s it has been watched, and none of the people who share a vault with them use it; they have been calling other vaults for %s. %s",
-				callerName(e), e.Vault.Name, human(e.Time.Sub(c.VaultSince)), human(e.Time.Sub(firstAnywhere)), callSummary(e))})
+			Explanation: fmt.Sprintf("%s has never used %s in the %s it has been watched; %d of the %d people who share a vault with them use it; they have been calling other vaults for %s. %s",
+				callerName(e), e.Vault.Name, human(e.Time.Sub(c.VaultSince)), using, all, human(e.Time.Sub(firstAnywhere)), callSummary(e)),
+			Facts: []alert.Fact{{Name: "peers", Value: float64(all)}, {Name: "peers_using_vault", Value: float64(using)}}})
 		return
 	}
 	switch e.Caller.Type {
@@ -186,4 +213,20 @@ func (d *OperationPattern) Observe(c *Context) {
 	c.Raise(Finding{Type: alert.UnusualOperationPattern,
 		Explanation: fmt.Sprintf("%s has called %s for %s and never did a %s there before. %s",
 			callerName(e), e.Vault.Name, human(e.Time.Sub(since)), e.Operation.Class, callSummary(e))})
+}
+
+// personKey is a person's e-mail address in any provider, lower-cased: the
+// UPN in Azure, the principal e-mail in GCP, and in Vault the token's
+// display name past its auth mount ("oidc-jane@example.com"); "" when none.
+func personKey(c *event.Caller) string {
+	s := c.UPN
+	if s == "" {
+		s = c.PrincipalEmail
+	}
+	if s == "" && c.VaultEntityID != "" {
+		if _, rest, ok := strings.Cut(c.DisplayName, "-"); ok && strings.Contains(rest, "@") {
+			s = rest
+		}
+	}
+	return strings.ToLower(s)
 }

@@ -16,7 +16,13 @@ import (
 type UserAppPair struct {
 	pairs *firstSeen[vpo] // vault, person, app -> first call
 	apps  *firstSeen[vp]  // vault, app -> first call by a person
+	users *firstSeen[vp]  // person, app -> first call on any vault
 }
+
+// userAppLearning is how long a person must have used a vault before a new
+// client of theirs there is unusual: a person's clients are few and show in
+// their first day (the vault itself is learned for the full period).
+const userAppLearning = 24 * time.Hour
 
 // Types implements Detector.
 func (*UserAppPair) Types() []alert.Type { return []alert.Type{alert.UnusualUserAppPair} }
@@ -30,14 +36,16 @@ func (d *UserAppPair) Observe(c *Context) {
 	if d.pairs == nil {
 		d.pairs = newFirstSeen[vpo](1 << 21)
 		d.apps = newFirstSeen[vp](1 << 20)
+		d.users = newFirstSeen[vp](1 << 20)
 	}
 	pairFirst := d.pairs.see(vpo{vault: e.Vault.ID, principal: c.Principal, object: e.Caller.AppID}, e.Time)
 	appFirst := d.apps.see(vp{e.Vault.ID, e.Caller.AppID}, e.Time)
-	if !c.VaultLearned() || e.Time.Sub(c.SinceOnVault) < c.Config.LearningPeriod {
+	userFirst := d.users.see(vp{c.Principal, e.Caller.AppID}, e.Time)
+	if !c.VaultLearned() || e.Time.Sub(c.SinceOnVault) < userAppLearning {
 		return
 	}
-	if e.Time.Sub(pairFirst) > time.Hour || e.Time.Sub(appFirst) > time.Hour {
-		return // a client it uses here, or one people use on this vault
+	if e.Time.Sub(pairFirst) > time.Hour || e.Time.Sub(appFirst) > time.Hour && e.Time.Sub(userFirst) > time.Hour {
+		return // a client it uses here, or one it uses elsewhere that people use on this vault
 	}
 	c.Raise(Finding{Type: alert.UnusualUserAppPair,
 		Explanation: fmt.Sprintf("%s has used %s for %s, never through the client application %s, which nobody has used on this vault before. %s",
