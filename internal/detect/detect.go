@@ -81,6 +81,10 @@ type Finding struct {
 	// CrossVault makes one alert of the findings of every vault (for the
 	// same type and key), rather than one per vault.
 	CrossVault bool
+	// AllCallers makes the alert's evidence everyone's calls to the vault,
+	// for findings about the vault as a whole; Key should then name the
+	// finding rather than a caller.
+	AllCallers bool
 	// Prior is the suspicious activity that came before this event, when a
 	// detector could tell only later that it was suspicious; nil for none.
 	Prior *Prior

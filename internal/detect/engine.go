@@ -131,6 +131,9 @@ const (
 
 type vpKey struct{ vault, principal string }
 
+// allCallers is the principal of alerts about a vault as a whole.
+const allCallers = "\x00all"
+
 type openAlert struct {
 	a       alert.Alert
 	key     string
@@ -181,9 +184,13 @@ func (g *aggregator) raise(ev *event.Event, principal string, ip intel.Class, f 
 	if len(g.open) >= maxOpen {
 		g.evictOldest()
 	}
+	owner := principal
+	if f.AllCallers {
+		owner = allCallers
+	}
 	o := &openAlert{
 		key:     id,
-		vp:      vpKey{vault, principal},
+		vp:      vpKey{vault, owner},
 		objects: map[string]int{},
 		seen:    map[string]bool{},
 		a: alert.Alert{
@@ -237,8 +244,8 @@ func (o *openAlert) addVault(v event.Vault, p event.Provider) {
 // observe adds ev to the evidence of the open alerts about its caller on its
 // vault, and closes the alerts whose burst has ended.
 func (g *aggregator) observe(ev *event.Event, principal string, ip intel.Class) {
-	for _, vault := range [...]string{ev.Vault.ID, ""} { // this vault's alerts, and cross-vault ones
-		for _, o := range g.byVP[vpKey{vault, principal}] {
+	for _, k := range [...]vpKey{{ev.Vault.ID, principal}, {"", principal}, {ev.Vault.ID, allCallers}} { // this vault's alerts, cross-vault ones, the vault's own
+		for _, o := range g.byVP[k] {
 			if ev.Time.Sub(o.a.EndTime) <= g.gap {
 				o.add(ev, ip)
 			}

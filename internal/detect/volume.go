@@ -1,34 +1,107 @@
 package detect
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"vaultwatch/internal/alert"
 	"vaultwatch/internal/event"
 )
 
-// HighVolume raises high-volume-operations when a principal's calls to a
-// vault within one clock hour reach Factor times the busiest hour it had
-// before (and at least MinCalls): a dump, not a busier day. The learned
-// peak takes every earlier hour that raised nothing, so month-end batches
-// that triple an application's volume stay below it once it has seen one,
-// and an attacker's burst never becomes the new normal.
+// HighVolume raises high-volume-operations when the reads and lists of a
+// principal on a vault, or of everyone on a vault together, within one clock
+// hour reach Factor times what that principal (vault) normally does (and at
+// least MinCalls, VaultMinCalls for the vault): a dump, not a busier day.
+//
+// "Normally" is robust and seasonal. The learned peak is the busiest
+// earlier hour that raised nothing, so an attacker's burst never becomes the
+// new normal, and month-end batches that triple an application's volume
+// stay below four times it once one has been seen. With two weeks of
+// history, the same hours of the week (the hour before and after too) are
+// what the hour is compared with: a burst at 3 a.m. on a Sunday is measured
+// against Sundays at 3 a.m., not against Monday's batch, though never
+// against less than half the learned peak.
 type HighVolume struct {
-	MinCalls int     // default 100
-	Factor   float64 // default 4
-	m        map[vp]*volume
+	MinCalls      int     // default 100
+	VaultMinCalls int     // default 1000
+	Factor        float64 // default 4
+	m             map[vp]*volume
+	vaults        map[string]*vaultVolume
 }
 
+// volume is one counter's profile.
 type volume struct {
 	hour    time.Time // the clock hour being counted
 	n       int
-	peak    int // busiest earlier hour that raised nothing
+	peak    int       // busiest earlier hour that raised nothing
+	first   time.Time // first hour counted
 	alerted bool
+	// week is the busiest earlier hour (that raised nothing) for each hour
+	// of the week, kept only once an hour has come near the threshold: most
+	// callers are far below it and pay nothing for seasonality.
+	week *[hoursPerWeek]uint32
 }
+
+const hoursPerWeek = 7 * 24
+
+// seasonalHistory is how much history makes the hour of the week count.
+const seasonalHistory = 14 * 24 * time.Hour
+
+// vaultVolume is a vault's profile, with the callers of the current hour.
+type vaultVolume struct {
+	volume
+	callers map[string]int
+}
+
+const maxHourCallers = 1024
 
 // Types implements Detector.
 func (*HighVolume) Types() []alert.Type { return []alert.Type{alert.HighVolumeOperations} }
+
+func hourOfWeek(t time.Time) int { return int(t.Weekday())*24 + t.Hour() }
+
+// roll moves v to hour, learning from the hour that ended. near is the
+// count from which an hour is kept by hour of the week.
+func (v *volume) roll(hour time.Time, near int) bool {
+	if hour.Equal(v.hour) {
+		return true
+	}
+	if hour.Before(v.hour) {
+		return false // a late event of an hour already closed
+	}
+	if v.first.IsZero() {
+		v.first = hour
+	}
+	if !v.alerted && v.n > 0 {
+		v.peak = max(v.peak, v.n)
+		if v.n >= near && v.week == nil {
+			v.week = new([hoursPerWeek]uint32)
+		}
+		if v.week != nil {
+			h := hourOfWeek(v.hour)
+			v.week[h] = max(v.week[h], uint32(min(v.n, 1<<31)))
+		}
+	}
+	v.hour, v.n, v.alerted = hour, 0, false
+	return true
+}
+
+// normal is what this hour is compared with, and whether it is seasonal.
+func (v *volume) normal() (int, bool) {
+	if v.week == nil || v.hour.Sub(v.first) < seasonalHistory {
+		return v.peak, false
+	}
+	h := hourOfWeek(v.hour)
+	s := 0
+	for _, d := range [...]int{hoursPerWeek - 1, 0, 1} {
+		s = max(s, int(v.week[(h+d)%hoursPerWeek]))
+	}
+	return max(s, v.peak/2), true
+}
 
 // Observe implements Detector.
 func (d *HighVolume) Observe(c *Context) {
@@ -37,10 +110,14 @@ func (d *HighVolume) Observe(c *Context) {
 		if d.MinCalls <= 0 {
 			d.MinCalls = 100
 		}
+		if d.VaultMinCalls <= 0 {
+			d.VaultMinCalls = 1000
+		}
 		if d.Factor <= 0 {
 			d.Factor = 4
 		}
 		d.m = map[vp]*volume{}
+		d.vaults = map[string]*vaultVolume{}
 	}
 	if e.Caller.Principal() == "" || e.Result.Outcome == event.OutcomeUnauthenticated {
 		return
@@ -50,6 +127,8 @@ func (d *HighVolume) Observe(c *Context) {
 	default:
 		return // crypto volume has its own detector
 	}
+	hour := e.Time.Truncate(time.Hour)
+	d.vault(c, hour)
 	key := vp{e.Vault.ID, c.Principal}
 	v, ok := d.m[key]
 	if !ok {
@@ -59,24 +138,72 @@ func (d *HighVolume) Observe(c *Context) {
 		v = &volume{}
 		d.m[key] = v
 	}
-	hour := e.Time.Truncate(time.Hour)
-	if !hour.Equal(v.hour) {
-		if hour.Before(v.hour) {
-			return // late event of an hour already closed
-		}
-		if !v.alerted && v.n > v.peak {
-			v.peak = v.n
-		}
-		v.hour, v.n, v.alerted = hour, 0, false
+	near := int(float64(d.MinCalls) / d.Factor)
+	if !v.roll(hour, near) {
+		return
 	}
 	v.n++
-	limit := max(float64(d.MinCalls), d.Factor*float64(v.peak))
+	normal, seasonal := v.normal()
+	limit := max(float64(d.MinCalls), d.Factor*float64(normal))
 	if !c.VaultLearned() || e.Time.Sub(c.SinceOnVault) < c.Config.LearningPeriod && v.peak > 0 || float64(v.n) < limit {
 		return
 	}
 	v.alerted = true
 	c.Raise(Finding{Type: alert.HighVolumeOperations,
-		Explanation: fmt.Sprintf("%s made %d calls to %s this hour; its busiest hour before had %d.",
-			callerName(e), v.n, e.Vault.Name, v.peak),
-		Facts: []alert.Fact{{Name: "calls_this_hour", Value: float64(v.n)}, {Name: "busiest_earlier_hour", Value: float64(v.peak)}}})
+		Explanation: fmt.Sprintf("%s made %d calls to %s this hour; %s.", callerName(e), v.n, e.Vault.Name, normalText(v, normal, seasonal)),
+		Facts: []alert.Fact{{Name: "calls_this_hour", Value: float64(v.n)}, {Name: "busiest_earlier_hour", Value: float64(v.peak)},
+			{Name: "normal_for_this_hour", Value: float64(normal)}}})
+}
+
+// vault counts the event in its vault's hour and raises when everyone
+// together is far above the vault's profile: many callers, each below its
+// own threshold.
+func (d *HighVolume) vault(c *Context, hour time.Time) {
+	e := c.Event
+	v, ok := d.vaults[e.Vault.ID]
+	if !ok {
+		if len(d.vaults) >= 1<<16 {
+			clear(d.vaults)
+		}
+		v = &vaultVolume{callers: map[string]int{}}
+		d.vaults[e.Vault.ID] = v
+	}
+	if !hour.Equal(v.hour) {
+		if !v.roll(hour, int(float64(d.VaultMinCalls)/d.Factor)) {
+			return
+		}
+		clear(v.callers)
+	}
+	v.n++
+	if _, ok := v.callers[c.Principal]; ok || len(v.callers) < maxHourCallers {
+		v.callers[c.Principal]++
+	}
+	normal, seasonal := v.normal()
+	if v.alerted || !c.VaultLearned() || float64(v.n) < max(float64(d.VaultMinCalls), d.Factor*float64(normal)) {
+		return
+	}
+	v.alerted = true
+	top := slices.SortedFunc(maps.Keys(v.callers), func(a, b string) int {
+		return cmp.Or(cmp.Compare(v.callers[b], v.callers[a]), strings.Compare(a, b))
+	})
+	var b strings.Builder
+	for i, p := range top[:min(len(top), 5)] {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s (%d)", p, v.callers[p])
+	}
+	c.Raise(Finding{Type: alert.HighVolumeOperations, Key: "vault", AllCallers: true,
+		Explanation: fmt.Sprintf("%s served %d reads and lists this hour from %d callers; %s. The busiest callers: %s.",
+			e.Vault.Name, v.n, len(v.callers), normalText(&v.volume, normal, seasonal), b.String()),
+		Facts: []alert.Fact{{Name: "calls_this_hour", Value: float64(v.n)}, {Name: "busiest_earlier_hour", Value: float64(v.peak)},
+			{Name: "normal_for_this_hour", Value: float64(normal)}, {Name: "callers_this_hour", Value: float64(len(v.callers))}}})
+}
+
+func normalText(v *volume, normal int, seasonal bool) string {
+	if seasonal {
+		return fmt.Sprintf("the same hours of the week had at most %d in %s (its busiest hour ever, %d)",
+			normal, human(v.hour.Sub(v.first)), v.peak)
+	}
+	return fmt.Sprintf("its busiest hour before had %d", v.peak)
 }
