@@ -25,6 +25,7 @@ type Engine struct {
 	anywhere  *firstSeen[string]       // first sighting of each caller
 	onVault   *firstSeen[vp]           // first sighting of each caller on each vault
 	nets      *firstSeen[netip.Prefix] // first sighting of each network
+	readers   readers                  // who reads each object
 	ctx       Context
 	ev        *event.Event
 
@@ -52,11 +53,13 @@ func New(cfg Config, detectors []Detector, out func(*alert.Alert)) *Engine {
 		anywhere:  newFirstSeen[string](1 << 20),
 		onVault:   newFirstSeen[vp](1 << 21),
 		nets:      newFirstSeen[netip.Prefix](1 << 20),
+		readers:   readers{m: map[objKey][]reader{}},
 	}
 	e.agg = aggregator{
 		gap:  cfg.BurstGap,
 		open: map[string]*openAlert{},
 		byVP: map[vpKey][]*openAlert{},
+		readers: &e.readers,
 		emit: func(a *alert.Alert) {
 			if !cfg.Since.IsZero() && a.EndTime.Before(cfg.Since) {
 				return
@@ -107,6 +110,9 @@ func (e *Engine) Process(ev *event.Event) {
 		d.Observe(c)
 	}
 	e.agg.observe(ev, c.Principal, c.IP)
+	if (ev.Operation.Class == event.ClassRead || ev.Operation.Class == event.ClassCrypto) && ev.Result.Outcome == event.OutcomeSuccess && ev.Object.Name != "" {
+		e.readers.see(ev)
+	}
 	e.ev = nil
 }
 
@@ -151,6 +157,7 @@ type aggregator struct {
 	open      map[string]*openAlert
 	byVP      map[vpKey][]*openAlert
 	lastSweep time.Time
+	readers   *readers
 	emit      func(*alert.Alert)
 	stats     *Stats
 }
@@ -407,6 +414,7 @@ func (g *aggregator) close(o *openAlert) {
 		g.byVP[o.vp] = list
 	}
 	a := o.a
+	g.readers.annotate(&a)
 	a.Fill()
 	g.emit(&a)
 }
