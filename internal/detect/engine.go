@@ -56,9 +56,9 @@ func New(cfg Config, detectors []Detector, out func(*alert.Alert)) *Engine {
 		readers:   readers{m: map[objKey][]reader{}},
 	}
 	e.agg = aggregator{
-		gap:  cfg.BurstGap,
-		open: map[string]*openAlert{},
-		byVP: map[vpKey][]*openAlert{},
+		gap:     cfg.BurstGap,
+		open:    map[string]*openAlert{},
+		byVP:    map[vpKey][]*openAlert{},
 		readers: &e.readers,
 		emit: func(a *alert.Alert) {
 			if !cfg.Since.IsZero() && a.EndTime.Before(cfg.Since) {
