@@ -89,3 +89,22 @@ func TestInvalidJSONIsNotQuoted(t *testing.T) {
 		}
 	}
 }
+
+func TestReadChunkLinesAndPairing(t *testing.T) {
+	var got []event.Event
+	st := NewStream(Formats(), NewStats(), func(e *event.Event) { got = append(got, *e) })
+	vault := testutil.VaultEntries(2, 1)
+	// A Vault request in one chunk, its response in the next, then a bad line.
+	st.ReadChunk("audit.log", 1, append(vault[0], '\n'))
+	st.ReadChunk("audit.log", 2, append(append(vault[1], '\n'), []byte("{not json\n")...))
+	st.Flush()
+	if st.stats.Malformed != 1 || len(st.stats.Problems) != 1 {
+		t.Fatalf("malformed = %d, problems %v; want 1", st.stats.Malformed, st.stats.Problems)
+	}
+	if p := st.stats.Problems[0]; p.Loc.File != "audit.log" || p.Loc.Line != 3 {
+		t.Errorf("problem at %s:%d, want audit.log:3", p.Loc.File, p.Loc.Line)
+	}
+	if len(got) != 1 {
+		t.Fatalf("got %d events, want the request and response paired into 1", len(got))
+	}
+}
