@@ -71,9 +71,12 @@ type Entities struct {
 type IP struct {
 	Address string `json:"address"`
 	// Classification: "tor", "reputation:<list>", "cloud:azure", "cloud:aws",
-	// "cloud:gcp", "private", "public".
+	// "cloud:gcp", "service:<tag>", "region:<region>", "country:<ISO code>",
+	// "asn:AS<number>", "private", "public".
 	Classification []string `json:"classification,omitempty"`
-	Country        string   `json:"country,omitempty"`
+	Country        string   `json:"country,omitempty"` // ISO 3166-1 alpha-2, with --geoip
+	ASN            uint32   `json:"asn,omitempty"`     // autonomous system, with --geoip
+	ASOrg          string   `json:"as_org,omitempty"`  // its organisation
 }
 
 // Evidence is what the suspicious caller did in the alert's window.

@@ -15,16 +15,20 @@ const (
 	KindTor   = "tor"
 	KindList  = "list"
 	KindCloud = "cloud"
+	KindGeoIP = "geoip"
 )
 
 // LoadFile loads the file at path as kind: KindTor (AddTor), KindList
 // (AddList, named after the file's base name without its extensions:
-// "ipsum-level3.txt.gz" is "ipsum-level3") or KindCloud (AddCloudRanges).
-// A gzip-compressed file is read transparently, whatever its name. Errors
-// and Stats name the file by its base name.
+// "ipsum-level3.txt.gz" is "ipsum-level3"), KindCloud (AddCloudRanges) or
+// KindGeoIP (LoadGeoIP). A gzip-compressed file is read transparently,
+// whatever its name. Errors and Stats name the file by its base name.
 func (s *Set) LoadFile(path, kind string) error {
+	if kind == KindGeoIP {
+		return s.LoadGeoIP(path)
+	}
 	if kind != KindTor && kind != KindList && kind != KindCloud {
-		return fmt.Errorf("%s: kind %q: %w (want tor, list or cloud)", path, kind, ErrUnknownFormat)
+		return fmt.Errorf("%s: kind %q: %w (want tor, list, cloud or geoip)", path, kind, ErrUnknownFormat)
 	}
 	f, err := os.Open(path)
 	if err != nil {
