@@ -86,7 +86,7 @@ func (e *Engine) Process(ev *event.Event) {
 	c.Event = ev
 	c.IP = intel.Class{}
 	if ev.IP.IsValid() {
-		c.IP = e.cfg.Intel.Classify(ev.IP) // allocation-free, about 50 ns: no cache needed
+		c.IP = e.cfg.Intel.Classify(ev.IP) // allocation-free: about 50 ns, 200-400 ns with GeoIP databases
 	}
 	c.Principal = principalKey(ev)
 	first, ok := e.vaults[ev.Vault.ID]
@@ -280,7 +280,7 @@ func (o *openAlert) addPrior(ev *event.Event, p *Prior) {
 		}
 	}
 	if p.IP.IsValid() && o.once("ip", p.IP.String()) {
-		a.Entities.IPs = append(a.Entities.IPs, alert.IP{Address: p.IP.String(), Classification: p.IPClass.Labels()})
+		a.Entities.IPs = append(a.Entities.IPs, alert.IP{Address: p.IP.String(), Classification: p.IPClass.Labels(), Country: p.IPClass.Country, ASN: p.IPClass.ASN, ASOrg: p.IPClass.ASOrg})
 	}
 	o.addCaller(ev)
 }
@@ -317,7 +317,7 @@ func (o *openAlert) add(ev *event.Event, ip intel.Class) {
 	}
 	en := &o.a.Entities
 	if s := ipString(ev); s != "" && o.once("ip", s) && len(en.IPs) < maxEntities {
-		en.IPs = append(en.IPs, alert.IP{Address: s, Classification: ip.Labels()})
+		en.IPs = append(en.IPs, alert.IP{Address: s, Classification: ip.Labels(), Country: ip.Country, ASN: ip.ASN, ASOrg: ip.ASOrg})
 	}
 	o.addCaller(ev)
 	o.entity(&en.UserAgents, "ua", ev.UserAgent)
