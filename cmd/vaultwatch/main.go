@@ -75,6 +75,7 @@ func scan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	decoys := fs.String("decoys", "", "decoy secrets file: GLOB or VAULT GLOB a line")
 	since := fs.String("since", "", "report alerts from this time (RFC 3339 or YYYY-MM-DD)")
 	until := fs.String("until", "", "report alerts up to this time (RFC 3339 or YYYY-MM-DD)")
+	state := fs.String("state", "", "detection state file: read before the scan if it exists, saved after it; alerts still open at the end are reported and kept open for the next scan")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: vaultwatch scan [flags] PATH...\n\nReads access logs, detects threats and prints the alerts; a summary goes to standard error.\n\nFlags:")
 		fs.PrintDefaults()
@@ -118,6 +119,7 @@ func scan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		Decoys:         *decoys,
 		Since:          from,
 		Until:          to,
+		State:          *state,
 		Stdin:          stdin,
 		Stdout:         stdout,
 		Stderr:         stderr,

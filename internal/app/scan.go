@@ -11,8 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -54,6 +56,12 @@ type ScanOptions struct {
 	CloudRanges    []string      // Azure service tags, AWS ip-ranges.json, GCP cloud.json
 	Decoys         string        // decoy secrets file
 	Since, Until   time.Time     // report only alerts overlapping this window
+	// State is the detection engine's state file: read before the scan
+	// when it exists, written (atomically) after it. Alerts still open at
+	// the end are reported then and kept open, and the next scan reports
+	// them again, under the same id, when they end: scanning day by day
+	// with a state gives the alerts of one scan over all the days.
+	State string
 
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
@@ -87,12 +95,24 @@ func Scan(ctx context.Context, o ScanOptions) error {
 	if o.MaxProblems <= 0 {
 		o.MaxProblems = 10
 	}
+	if o.State != "" {
+		if o.Events {
+			return usageErr("scan: --state keeps the detection engine's state: it has no use with --events")
+		}
+		if fi, err := os.Stat(filepath.Dir(o.State)); err != nil || !fi.IsDir() {
+			return fmt.Errorf("scan: --state %s: its folder does not exist", o.State)
+		}
+	}
 	out := bufio.NewWriterSize(o.Stdout, 256<<10)
 	var buf []byte
 	var werr error
 	var emit func(*event.Event)
 	var engine *detect.Engine
+	var handle func(*alert.Alert)
 	var alerts []alert.Alert
+	var nAlerts, nOpen int64 // alerts handed out, and of them still open
+	var before detect.Stats  // the engine's counters from the state
+	stateLoaded := false
 	if o.Events {
 		buf = make([]byte, 0, 4096)
 		emit = func(e *event.Event) {
@@ -108,7 +128,8 @@ func Scan(ctx context.Context, o ScanOptions) error {
 		if err != nil {
 			return err
 		}
-		engine = detect.New(cfg, detect.Detectors(), func(a *alert.Alert) {
+		handle = func(a *alert.Alert) {
+			nAlerts++
 			if o.Output == "table" {
 				alerts = append(alerts, *a)
 				return
@@ -122,8 +143,15 @@ func Scan(ctx context.Context, o ScanOptions) error {
 				return
 			}
 			_, werr = out.Write(append(b, '\n'))
-		})
+		}
+		engine = detect.New(cfg, detect.Detectors(), handle)
 		emit = engine.Process
+		if o.State != "" {
+			if stateLoaded, err = loadState(engine, o.State); err != nil {
+				return fmt.Errorf("scan: --state %w", err)
+			}
+			before = engine.Stats
+		}
 	}
 	r := auditlog.NewReader(emit)
 	if o.Stdin != nil {
@@ -133,7 +161,13 @@ func Scan(ctx context.Context, o ScanOptions) error {
 	stop := o.progress(ctx, r.Stats, start)
 	err := r.ReadPaths(ctx, o.Paths)
 	if engine != nil && err == nil {
-		engine.Flush()
+		if o.State != "" {
+			n := nAlerts
+			engine.Checkpoint(handle)
+			nOpen = nAlerts - n
+		} else {
+			engine.Flush()
+		}
 	}
 	stop()
 	if err != nil {
@@ -152,8 +186,25 @@ func Scan(ctx context.Context, o ScanOptions) error {
 	if werr != nil {
 		return fmt.Errorf("scan: writing output: %w", werr)
 	}
+	// The state is saved once the alerts are out: a scan that failed to
+	// report them leaves the old state, to be run again.
+	var stateSize int64
+	if o.State != "" {
+		if stateSize, err = saveState(engine, o.State); err != nil {
+			return fmt.Errorf("scan: --state %s: %w", o.State, err)
+		}
+	}
 	writeSummary(o.Stderr, r.Stats, o.Now().Sub(start), o.MaxProblems)
-	if engine != nil {
+	switch {
+	case o.State != "":
+		fmt.Fprintf(o.Stderr, "alerts: %s (from %s findings), %s of them still open: reported again when they end\n",
+			thousands(nAlerts), thousands(engine.Stats.Findings-before.Findings), thousands(nOpen))
+		from := "new"
+		if stateLoaded {
+			from = fmt.Sprintf("continued from %s events before", thousands(before.Events))
+		}
+		fmt.Fprintf(o.Stderr, "state: %s, %s, saved to %s\n", from, bytesize(stateSize), o.State)
+	case engine != nil:
 		fmt.Fprintf(o.Stderr, "alerts: %s (from %s findings)\n", thousands(engine.Stats.Alerts), thousands(engine.Stats.Findings))
 	}
 	if o.Strict && r.Stats.Malformed > 0 {
@@ -299,4 +350,74 @@ func bytesize(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+// loadState reads the engine's state from path; a file that does not exist
+// is a first scan.
+func loadState(e *detect.Engine, path string) (bool, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	if err := e.LoadState(bufio.NewReaderSize(f, 1<<20)); err != nil {
+		return false, fmt.Errorf("%s: %w", path, err)
+	}
+	return true, nil
+}
+
+// saveState writes the engine's state to path atomically: to a new file
+// beside it, synced, then renamed over it, so that a crash leaves the old
+// state or the new one, never half of one. It returns the state's size.
+func saveState(e *detect.Engine, path string) (size int64, err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return 0, err
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	bw := bufio.NewWriterSize(f, 1<<20)
+	cw := &countingWriter{w: bw}
+	if err := e.SaveState(cw); err != nil {
+		return 0, err
+	}
+	if err := bw.Flush(); err != nil {
+		return 0, err
+	}
+	if err := f.Sync(); err != nil {
+		return 0, err
+	}
+	if err := f.Close(); err != nil {
+		return 0, err
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return 0, err
+	}
+	// Make the rename itself durable; a folder that cannot be synced (on
+	// some systems) still holds the renamed file.
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return cw.n, nil
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }

@@ -26,6 +26,7 @@ type Engine struct {
 	onVault   *firstSeen[vp]           // first sighting of each caller on each vault
 	nets      *firstSeen[netip.Prefix] // first sighting of each network
 	readers   readers                  // who reads each object
+	names     map[string]callerInfo    // how to show each principal
 	ctx       Context
 	ev        *event.Event
 
@@ -54,6 +55,7 @@ func New(cfg Config, detectors []Detector, out func(*alert.Alert)) *Engine {
 		onVault:   newFirstSeen[vp](1 << 21),
 		nets:      newFirstSeen[netip.Prefix](1 << 20),
 		readers:   readers{m: map[objKey][]reader{}},
+		names:     map[string]callerInfo{},
 	}
 	e.agg = aggregator{
 		gap:     cfg.BurstGap,
@@ -105,6 +107,9 @@ func (e *Engine) Process(ev *event.Event) {
 	if ev.Caller.Principal() != "" {
 		c.Since = e.anywhere.see(c.Principal, ev.Time)
 		c.SinceOnVault = e.onVault.see(vp{ev.Vault.ID, c.Principal}, ev.Time)
+		if c.SinceOnVault.Equal(ev.Time) {
+			e.learnName(ev, c.Principal)
+		}
 	}
 	for _, d := range e.detectors {
 		d.Observe(c)
