@@ -20,6 +20,10 @@ import (
 const usage = `vaultwatch: threat detection for secret vaults
 
 Usage:
+  vaultwatch serve [flags]          run the service: live sources, detection, pages and API
+  vaultwatch users add|list        manage the server's users
+  vaultwatch tokens create|list|revoke
+                                    manage API tokens (machines, ingest)
   vaultwatch scan [flags] PATH...   read access logs (files, folders, - for stdin)
   vaultwatch simulate --out DIR     write realistic labelled vault logs with attacks
   vaultwatch score --labels FILE ALERTS.jsonl
@@ -42,6 +46,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return 2
 	}
 	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], stdout, stderr)
+	case "users", "tokens":
+		return admin(ctx, args[0], args[1:], stdin, stdout, stderr)
 	case "scan":
 		return scan(ctx, args[1:], stdin, stdout, stderr)
 	case "simulate":
@@ -68,7 +76,8 @@ func scan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	noProgress := fs.Bool("no-progress", false, "do not print progress lines")
 	problems := fs.Int("problems", 10, "how many malformed records the summary lists")
 	learning := fs.String("learning-period", "7d", "how long a vault or caller is watched before unusual-behaviour alerts (e.g. 14d, 36h)")
-	var tor, lists, clouds listFlag
+	var tor, lists, clouds, geoip listFlag
+	fs.Var(&geoip, "geoip", "MaxMind-format database (.mmdb): country or ASN, GeoLite2, DB-IP, IPinfo (repeatable)")
 	fs.Var(&tor, "tor-exit-list", "Tor exit-node list, one IP a line (repeatable)")
 	fs.Var(&lists, "threat-intel", "IP reputation list, one IP or CIDR a line (repeatable)")
 	fs.Var(&clouds, "cloud-ranges", "cloud-provider ranges: Azure service tags, AWS ip-ranges.json or GCP cloud.json (repeatable)")
@@ -116,6 +125,7 @@ func scan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 		TorLists:       tor,
 		ThreatIntel:    lists,
 		CloudRanges:    clouds,
+		GeoIP:          geoip,
 		Decoys:         *decoys,
 		Since:          from,
 		Until:          to,
@@ -305,4 +315,80 @@ func parseTime(s string) (time.Time, error) {
 		return t, nil
 	}
 	return time.Time{}, fmt.Errorf("%q is neither RFC 3339 nor YYYY-MM-DD", s)
+}
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	config := fs.String("config", "", "configuration file (YAML); the embedded defaults without it")
+	listen := fs.String("listen", "", "address of the pages and the API (default 127.0.0.1:8080, or the file's)")
+	data := fs.String("data", "", "data folder (default ./vaultwatch-data, or the file's)")
+	demo := fs.Bool("demo", false, "feed a simulated organisation's logs, attacks included, through the real pipeline")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: vaultwatch serve [flags]\n\nRuns the service: reads the configured sources, detects, stores and serves the pages and the API\nuntil interrupted. The first admin's password comes from VAULTWATCH_ADMIN_PASSWORD, or is printed once.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "vaultwatch serve: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	cfg, err := app.LoadServeConfig(*config)
+	if err != nil {
+		fmt.Fprintf(stderr, "vaultwatch serve: %v\n", err)
+		return 2
+	}
+	if *listen != "" {
+		cfg.Listen = *listen
+	}
+	if *data != "" {
+		cfg.DataDir = *data
+	}
+	err = app.Serve(ctx, app.ServeOptions{Config: cfg, Demo: *demo, AdminPassword: os.Getenv("VAULTWATCH_ADMIN_PASSWORD"),
+		Stdout: stdout, Logger: app.NewLogger(stderr)})
+	if err != nil {
+		fmt.Fprintf(stderr, "vaultwatch serve: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// admin runs the user and token commands on a server's data folder; they
+// work while the server runs.
+func admin(ctx context.Context, kind string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet(kind, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", app.DefaultDataDir, "the server's data folder")
+	role := fs.String("role", "viewer", "role: viewer, responder or admin")
+	src := fs.String("source", "", "tokens: the HTTP ingest source the token may send events to (role ingest)")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage:\n  vaultwatch users add NAME [--role R] [--data DIR]      (password from VAULTWATCH_PASSWORD or standard input)\n  vaultwatch users list [--data DIR]\n  vaultwatch tokens create NAME [--role R | --source S] [--data DIR]\n  vaultwatch tokens list [--data DIR]\n  vaultwatch tokens revoke ID [--data DIR]\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if len(args) == 0 {
+		fs.Usage()
+		return 2
+	}
+	verb := args[0]
+	if err := fs.Parse(interleave(fs, args[1:])); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	err := app.Admin(ctx, app.AdminOptions{Kind: kind, Verb: verb, Args: fs.Args(), DataDir: *data, Role: *role, Source: *src,
+		Password: os.Getenv("VAULTWATCH_PASSWORD"), Stdin: stdin, Stdout: stdout})
+	if err != nil {
+		fmt.Fprintf(stderr, "vaultwatch %s %s: %v\n", kind, verb, err)
+		if errors.Is(err, app.ErrUsage) {
+			return 2
+		}
+		return 1
+	}
+	return 0
 }

@@ -54,6 +54,7 @@ type ScanOptions struct {
 	TorLists       []string      // Tor exit-node lists
 	ThreatIntel    []string      // IP reputation lists (IP or CIDR a line)
 	CloudRanges    []string      // Azure service tags, AWS ip-ranges.json, GCP cloud.json
+	GeoIP          []string      // MaxMind-format databases (country, ASN)
 	Decoys         string        // decoy secrets file
 	Since, Until   time.Time     // report only alerts overlapping this window
 	// State is the detection engine's state file: read before the scan
@@ -216,12 +217,12 @@ func Scan(ctx context.Context, o ScanOptions) error {
 // detectConfig loads the threat intelligence and decoys the options name.
 func (o ScanOptions) detectConfig() (detect.Config, error) {
 	cfg := detect.Config{LearningPeriod: o.LearningPeriod, Since: o.Since, Until: o.Until}
-	if len(o.TorLists)+len(o.ThreatIntel)+len(o.CloudRanges) > 0 {
+	if len(o.TorLists)+len(o.ThreatIntel)+len(o.CloudRanges)+len(o.GeoIP) > 0 {
 		set := intel.New()
 		for _, l := range []struct {
 			kind  string
 			paths []string
-		}{{"tor", o.TorLists}, {"list", o.ThreatIntel}, {"cloud", o.CloudRanges}} {
+		}{{"tor", o.TorLists}, {"list", o.ThreatIntel}, {"cloud", o.CloudRanges}, {intel.KindGeoIP, o.GeoIP}} {
 			for _, p := range l.paths {
 				if err := set.LoadFile(p, l.kind); err != nil {
 					return cfg, fmt.Errorf("scan: %w", err)

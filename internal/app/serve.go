@@ -315,18 +315,10 @@ func (s *Service) newSource(ctx context.Context, sc SourceConfig) (source.Source
 // configuration names.
 func detectionConfig(c DetectionConfig) (detect.Config, *intel.Set, error) {
 	o := ScanOptions{LearningPeriod: time.Duration(c.LearningPeriod), TorLists: c.TorExitLists, ThreatIntel: c.ThreatIntel,
-		CloudRanges: c.CloudRanges, Decoys: c.Decoys}
+		CloudRanges: c.CloudRanges, GeoIP: c.GeoIP, Decoys: c.Decoys}
 	cfg, err := o.detectConfig()
 	if err != nil {
 		return cfg, nil, err
-	}
-	for _, p := range c.GeoIP {
-		if cfg.Intel == nil {
-			cfg.Intel = intel.New()
-		}
-		if err := cfg.Intel.LoadGeoIP(p); err != nil {
-			return cfg, nil, fmt.Errorf("detection: %w", err)
-		}
 	}
 	return cfg, cfg.Intel, nil
 }
@@ -363,4 +355,20 @@ func (s *Service) prepareDemo(ctx context.Context) error {
 		d.Decoys = filepath.Join(dir, simulate.DecoysFile)
 	}
 	return nil
+}
+
+// Serve runs the service until ctx ends: it prints where to sign in, then
+// serves.
+func Serve(ctx context.Context, o ServeOptions) error {
+	s, err := NewService(ctx, o)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(s.opts.Stdout, "vaultwatch is serving on %s (sign in as %s); stop it with Ctrl-C\n", s.URL(), auth.AdminUser)
+	return s.Run(ctx)
+}
+
+// NewLogger is the service's logger: text lines on w.
+func NewLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }

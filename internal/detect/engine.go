@@ -284,6 +284,13 @@ func (o *openAlert) addPrior(ev *event.Event, p *Prior) {
 			a.Evidence.Objects = append(a.Evidence.Objects, ob)
 		}
 	}
+	if !p.Net.IsValid() {
+		// The confirming event is part of the suspicious activity.
+		if ev.Time.After(a.EndTime) {
+			a.EndTime = ev.Time
+		}
+		a.Count++
+	}
 	if p.IP.IsValid() && o.once("ip", p.IP.String()) {
 		a.Entities.IPs = append(a.Entities.IPs, alert.IP{Address: p.IP.String(), Classification: p.IPClass.Labels(), Country: p.IPClass.Country, ASN: p.IPClass.ASN, ASOrg: p.IPClass.ASOrg})
 	}

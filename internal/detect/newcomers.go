@@ -26,8 +26,9 @@ type Newcomers struct {
 	// People per vault and vaults per person, for peers.
 	vaultUsers map[string]map[string]bool
 	userVaults map[string]map[string]bool
-	// people is when each person (by UPN) was first seen in any provider:
-	// someone known from Vault for weeks is no new employee in Azure.
+	// people is when each person (by e-mail, else principal) first read or
+	// listed a vault, in any provider: someone reading Vault secrets for
+	// weeks is no new employee in Azure.
 	people *firstSeen[string]
 }
 
@@ -129,13 +130,18 @@ func (d *Newcomers) Observe(c *Context) {
 		return
 	}
 	person := e.Caller.Type == event.IdentityUser
-	if k := personKey(&e.Caller); person && k != "" {
-		if t := d.people.see(k, e.Time); t.Before(firstAnywhere) {
-			firstAnywhere = t
-		}
-	}
+	// who is a person across providers: their e-mail address, else the
+	// principal.
+	who := c.Principal
 	if person {
-		defer d.learnPerson(c.Principal, e.Vault.ID)
+		if k := personKey(&e.Caller); k != "" {
+			who = k
+		}
+		// A person is new until a day after their first read of any vault,
+		// in any provider: logging in, browsing vault settings or being
+		// refused does not make an employee's first day.
+		firstAnywhere = d.people.see(who, e.Time)
+		defer d.learnPerson(who, e.Vault.ID)
 	}
 	if !c.VaultLearned() || firstHere.Before(e.Time.Add(-time.Hour)) {
 		return // a learned vault's known caller (an hour's grace covers its first burst)
@@ -145,12 +151,12 @@ func (d *Newcomers) Observe(c *Context) {
 		if newcomer && (!e.IP.IsValid() || e.Time.Sub(c.NetSince) > time.Hour) {
 			return // a person's first day, from the organisation's own network
 		}
-		if d.vaultUsers[e.Vault.ID][c.Principal] || d.peersUse(c.Principal, e.Vault.ID) {
+		if d.vaultUsers[e.Vault.ID][who] || d.peersUse(who, e.Vault.ID) {
 			return // its first hour here, or its peers' vault
 		}
-		using, all := d.peers(c.Principal, e.Vault.ID)
+		using, all := d.peers(who, e.Vault.ID)
 		c.Raise(Finding{Type: alert.UnusualUser,
-			Explanation: fmt.Sprintf("%s has never used %s in the %s it has been watched; %d of the %d people who share a vault with them use it; they have been calling other vaults for %s. %s",
+			Explanation: fmt.Sprintf("%s has never used %s in the %s it has been watched; %d of the %d people who share a vault with them use it; they have been reading vaults for %s. %s",
 				callerName(e), e.Vault.Name, human(e.Time.Sub(c.VaultSince)), using, all, human(e.Time.Sub(firstAnywhere)), callSummary(e)),
 			Facts: []alert.Fact{{Name: "peers", Value: float64(all)}, {Name: "peers_using_vault", Value: float64(using)}}})
 		return

@@ -24,6 +24,11 @@ type policyChange struct {
 	t     time.Time
 	vault event.Vault
 	op    string
+	// first is the first read of a never-read secret after the change,
+	// held back until a second one: an administrator who changes a policy
+	// and later reads one secret is at work; one who then reads several
+	// it never read is harvesting what the change opened.
+	first *Prior
 }
 
 // Types implements Detector.
@@ -49,7 +54,7 @@ func (d *PolicyChangeThenGet) Observe(c *Context) {
 		if len(d.changes) >= 1<<18 {
 			clear(d.changes)
 		}
-		d.changes[c.Principal] = policyChange{e.Time, e.Vault, e.Operation.Name}
+		d.changes[c.Principal] = policyChange{t: e.Time, vault: e.Vault, op: e.Operation.Name}
 		return
 	case event.ClassRead:
 	default:
@@ -63,13 +68,29 @@ func (d *PolicyChangeThenGet) Observe(c *Context) {
 	if !ok || e.Time.Sub(ch.t) > d.Window || e.Time.Before(ch.t) || first.Before(ch.t) {
 		return // no recent change of its own, or an object it read before it
 	}
+	if ch.first == nil {
+		ch.first = &Prior{Start: e.Time, IP: e.IP, IPClass: c.IP}
+		ch.first.record(e)
+		d.changes[c.Principal] = ch
+		return
+	}
 	var vaults []event.Vault
 	if ch.vault.ID != e.Vault.ID {
 		vaults = []event.Vault{ch.vault}
 	}
-	c.Raise(Finding{Type: alert.PolicyChangeThenSecretGet, Vaults: vaults,
+	f := Finding{Type: alert.PolicyChangeThenSecretGet, Vaults: vaults,
 		Explanation: fmt.Sprintf("%s changed access (%s on %s) and %s later read %s %s on %s, which it had never read before.",
-			callerName(e), ch.op, ch.vault.Name, human(e.Time.Sub(ch.t)), e.Object.Kind, e.Object.Name, e.Vault.Name)})
+			callerName(e), ch.op, ch.vault.Name, human(e.Time.Sub(ch.t)), e.Object.Kind, e.Object.Name, e.Vault.Name)}
+	if p := ch.first; p.Count > 0 {
+		// The second never-read secret: the alert starts at the first.
+		ob := p.Objects[0]
+		f.Prior = p
+		f.Explanation = fmt.Sprintf("%s changed access (%s on %s) and %s later began reading secrets it had never read: %s %s, then %s %s on %s.",
+			callerName(e), ch.op, ch.vault.Name, human(p.Start.Sub(ch.t)), ob.Kind, ob.Name, e.Object.Kind, e.Object.Name, e.Vault.Name)
+		ch.first = &Prior{} // raised: later reads extend the alert
+		d.changes[c.Principal] = ch
+	}
+	c.Raise(f)
 }
 
 // ListThenGet raises list-then-get when a principal lists a vault's secrets

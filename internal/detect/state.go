@@ -105,7 +105,7 @@ var stateFields = map[string]string{
 	"spreadVault":         "v t",
 	"UnusualUserDenied":   "used",
 	"PolicyChangeThenGet": "-Window changes objs",
-	"policyChange":        "t vault op",
+	"policyChange":        "t vault op first",
 	"ListThenGet":         "-MinReads -Window runs peak",
 	"listRun":             "t objects alerted",
 	"Newcomers":           "grants vaultUsers userVaults people",
@@ -1269,7 +1269,7 @@ func (d *UnusualUserDenied) loadState(r *stateReader) (func(), error) {
 }
 
 func (d *PolicyChangeThenGet) saveState(w *stateWriter) {
-	w.uvarint(1)
+	w.uvarint(2)
 	w.bool(d.changes != nil)
 	if d.changes == nil {
 		return
@@ -1283,12 +1283,16 @@ func (d *PolicyChangeThenGet) saveState(w *stateWriter) {
 		w.time(ch.t)
 		w.vault(ch.vault)
 		w.str(ch.op)
+		w.bool(ch.first != nil)
+		if ch.first != nil {
+			w.json(ch.first)
+		}
 	}
 	saveFirstSeen(w, d.objs, (*stateWriter).vpo, hashVPO, cmpVPO)
 }
 
 func (d *PolicyChangeThenGet) loadState(r *stateReader) (func(), error) {
-	r.version(1)
+	r.version(2)
 	if !r.bool() {
 		return func() { d.changes, d.objs = nil, nil }, r.err
 	}
@@ -1297,7 +1301,12 @@ func (d *PolicyChangeThenGet) loadState(r *stateReader) (func(), error) {
 	changes := make(map[string]policyChange, n)
 	for range n {
 		p := r.str()
-		changes[p] = policyChange{t: r.time(), vault: r.vault(), op: r.str()}
+		ch := policyChange{t: r.time(), vault: r.vault(), op: r.str()}
+		if r.bool() {
+			ch.first = &Prior{}
+			r.json(ch.first)
+		}
+		changes[p] = ch
 	}
 	objs := loadFirstSeen(r, (*stateReader).vpo)
 	if r.err == nil && objs == nil {
