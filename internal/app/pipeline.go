@@ -216,7 +216,7 @@ func (p *pipeline) commit(ctx context.Context, final bool) error {
 			delete(p.streams, k)
 		}
 	}
-	p.engine.Checkpoint(p.emitAlert) // open alerts as they stand now
+	p.engine.Changed(p.emitAlert) // open alerts that grew, as they stand now
 	now := p.clock()
 	b := &store.Batch{Events: p.events, Now: now}
 	for _, a := range p.alerts {

@@ -153,6 +153,9 @@ type openAlert struct {
 	seen    map[string]bool
 	// net, when valid, limits the evidence to calls from this network.
 	net netip.Prefix
+	// changed is set when the alert grew since it was last handed out
+	// (see Changed); not state.
+	changed bool
 }
 
 // aggregator turns findings into alerts: one per (type, vault, key, burst),
@@ -179,6 +182,7 @@ func (g *aggregator) raise(ev *event.Event, principal string, ip intel.Class, f 
 	id := string(f.Type) + "\x00" + vault + "\x00" + key
 	if o, ok := g.open[id]; ok {
 		if ev.Time.Sub(o.a.EndTime) <= g.gap {
+			o.changed = true
 			o.a.Count++
 			if ev.Time.After(o.a.EndTime) {
 				o.a.EndTime = ev.Time
@@ -201,6 +205,7 @@ func (g *aggregator) raise(ev *event.Event, principal string, ip intel.Class, f 
 		owner = allCallers
 	}
 	o := &openAlert{
+		changed: true,
 		key:     id,
 		vp:      vpKey{vault, owner},
 		objects: map[string]int{},
@@ -299,6 +304,7 @@ func (o *openAlert) addPrior(ev *event.Event, p *Prior) {
 
 // add records ev in the alert's evidence and entities.
 func (o *openAlert) add(ev *event.Event, ip intel.Class) {
+	o.changed = true
 	if o.net.IsValid() {
 		if !o.net.Contains(ev.IP) {
 			return // the legitimate caller's own calls

@@ -8,7 +8,6 @@ import (
 	"hash/crc32"
 	"io"
 	"iter"
-	"maps"
 	"math"
 	"net/netip"
 	"slices"
@@ -83,7 +82,7 @@ var stateFields = map[string]string{
 	"readers":    "m Evicted",
 	"objKey":     "vault kind name",
 	"reader":     "name first",
-	"openAlert":  "a key vp objects seen net",
+	"openAlert":  "a key vp objects seen net -changed",
 	"vpKey":      "vault principal",
 	"firstSeen":  "m max Evicted",
 	"burst":      "n span m",
@@ -253,14 +252,28 @@ func (e *Engine) LoadState(rd io.Reader) error {
 // count; Checkpoint pins it on the open alert), and the next scan hands
 // out the finished alert under the same ID, to replace it. The copies are
 // the receiver's to keep; they are not counted in Stats.Alerts.
-func (e *Engine) Checkpoint(out func(*alert.Alert)) {
-	open := slices.SortedFunc(maps.Values(e.agg.open), func(x, y *openAlert) int {
+func (e *Engine) Checkpoint(out func(*alert.Alert)) { e.handOut(out, false) }
+
+// Changed is Checkpoint for the open alerts that changed since the last
+// call of Changed (or Checkpoint): a live pipeline stores an alert while it
+// grows without copying every open alert at every batch.
+func (e *Engine) Changed(out func(*alert.Alert)) { e.handOut(out, true) }
+
+func (e *Engine) handOut(out func(*alert.Alert), changedOnly bool) {
+	var list []*openAlert
+	for _, o := range e.agg.open {
+		if o.changed || !changedOnly {
+			list = append(list, o)
+		}
+	}
+	open := slices.SortedFunc(slices.Values(list), func(x, y *openAlert) int {
 		if c := x.a.StartTime.Compare(y.a.StartTime); c != 0 {
 			return c
 		}
 		return strings.Compare(x.key, y.key)
 	})
 	for _, o := range open {
+		o.changed = false
 		if !e.cfg.Since.IsZero() && o.a.EndTime.Before(e.cfg.Since) {
 			continue
 		}
