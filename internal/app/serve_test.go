@@ -8,12 +8,14 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"vaultwatch/internal/auth"
+	"vaultwatch/internal/store"
 	"vaultwatch/internal/testutil"
 )
 
@@ -199,6 +201,101 @@ func TestServeRestartProcessesOnce(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // a chunk read twice would show up in the next batch
 	if n := ts.countEvents(t); n != 3000 {
 		t.Fatalf("%d events stored, want 3,000: every event once", n)
+	}
+	var list alertList
+	ts.get(t, "/api/v1/alerts?limit=500", &list)
+	seen := map[string]bool{}
+	for _, a := range list.Alerts {
+		if seen[a.Alert.ID] {
+			t.Errorf("alert %s stored twice", a.Alert.ID)
+		}
+		seen[a.Alert.ID] = true
+	}
+}
+
+// TestHelperServe is not a test: TestServeKilledMidStream runs the test
+// binary again with VAULTWATCH_HELPER_SERVE set to a configuration file,
+// and this serves it until the process is killed.
+func TestHelperServe(t *testing.T) {
+	cfgPath := os.Getenv("VAULTWATCH_HELPER_SERVE")
+	if cfgPath == "" {
+		t.Skip("a helper process for TestServeKilledMidStream")
+	}
+	cfg, err := LoadServeConfig(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewService(context.Background(), ServeOptions{Config: cfg, AdminPassword: "correct horse battery staple"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(cfgPath+".addr", []byte(s.Addr()), 0o644)
+	s.Run(context.Background()) // until killed
+}
+
+// TestServeKilledMidStream kills the service (SIGKILL, no shutdown) while
+// it reads a growing file, starts it again, and finds every event stored
+// once and every alert once.
+func TestServeKilledMidStream(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the service in another process")
+	}
+	data, logs := t.TempDir(), t.TempDir()
+	cfgPath := filepath.Join(t.TempDir(), "vaultwatch.yaml")
+	os.WriteFile(cfgPath, fmt.Appendf(nil, "listen: 127.0.0.1:0\ndata_dir: %q\nsources:\n  - name: logs\n    type: file\n    file: {paths: [%q], poll: 20ms}\n", data, logs), 0o644)
+	recs := testutil.AzureRecords(6000, 11)
+	path := filepath.Join(logs, "PT1H.json")
+	appendRecs := func(rs [][]byte) {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Write(append(bytes.Join(rs, []byte("\n")), '\n'))
+		f.Close()
+	}
+	appendRecs(recs[:2000])
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperServe$")
+	cmd.Env = append(os.Environ(), "VAULTWATCH_HELPER_SERVE="+cfgPath)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	defer func() {
+		if t.Failed() {
+			t.Logf("helper process output:\n%s", out.String())
+		}
+	}()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	// Keep writing while it reads, and kill it in the middle.
+	var stored int
+	go func() {
+		for i := 2000; i < 4000; i += 100 {
+			appendRecs(recs[i : i+100])
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	eventually(t, "the helper's address", func() bool {
+		_, err := os.Stat(cfgPath + ".addr")
+		return err == nil
+	})
+	st := openStore(t, filepath.Join(data, "vaultwatch.db"))
+	eventually(t, "some events stored", func() bool {
+		pg, err := st.Events(context.Background(), store.EventQuery{Limit: 1000})
+		stored = len(pg.Events)
+		return err == nil && stored >= 500
+	})
+	cmd.Process.Kill()
+	cmd.Wait()
+	st.Close()
+	appendRecs(recs[4000:])
+
+	ts := startService(t, data, logs)
+	defer ts.stop(t)
+	eventually(t, "all 6,000 events", func() bool { return ts.countEvents(t) >= 6000 })
+	time.Sleep(300 * time.Millisecond)
+	if n := ts.countEvents(t); n != 6000 {
+		t.Fatalf("%d events stored after a kill and a restart, want 6,000: every event once", n)
 	}
 	var list alertList
 	ts.get(t, "/api/v1/alerts?limit=500", &list)
