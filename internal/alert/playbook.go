@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 )
@@ -422,9 +423,13 @@ func (b *azureBook) respond() []string {
 	n := b.name()
 	switch b.a.Type {
 	case AuditTampering:
+		name := "vaultwatch-audit"
+		if s := b.settings(); len(s) > 0 {
+			name = s[0]
+		}
 		c = append(c,
 			"az monitor diagnostic-settings list --resource "+b.resourceID(),
-			"az monitor diagnostic-settings create --name vaultwatch-audit --resource "+b.resourceID()+` --workspace "$WORKSPACE_RESOURCE_ID" --logs '[{"category":"AuditEvent","enabled":true}]'`,
+			cmdf("az monitor diagnostic-settings create --name %s --resource ", name)+b.resourceID()+` --workspace "$WORKSPACE_RESOURCE_ID" --logs '[{"category":"AuditEvent","enabled":true}]'`,
 		)
 	case DestructiveBurst:
 		c = append(c, cmdf("az keyvault update --name %s --enable-purge-protection true", n))
@@ -477,6 +482,9 @@ func (b *azureBook) notes() [4]string {
 			rot = "A certificate is reissued with its own policy; its private key is new, so every reader must load the new certificate."
 		}
 	}
+	if b.a.Type == AuditTampering {
+		s = append(s, "The create line restores the setting under its name, sending AuditEvent to the workspace; add the storage account or event hub it also sent to (--storage-account, --event-hub-rule), as your configuration management has it. Calls made while the setting was gone were not logged and cannot be recovered.")
+	}
 	if b.a.Type == DestructiveBurst {
 		s = append(s, "Purge protection cannot be turned off again: it is what keeps the remaining soft-deleted objects from being purged.")
 		rot = "recover works while the object is soft-deleted; a purged object comes back only from a backup taken with az keyvault secret backup (NAME.backup below)."
@@ -487,8 +495,29 @@ func (b *azureBook) notes() [4]string {
 	return [4]string{id, strings.Join(s, " "), "", rot}
 }
 
+// settings are the diagnostic settings an audit-tampering alert's evidence
+// names: path objects changed by diagnostic-setting operations.
+func (b *azureBook) settings() []string {
+	var out []string
+	for _, o := range b.a.Evidence.Objects {
+		if o.Kind != "path" {
+			continue
+		}
+		for op := range o.Operations {
+			if strings.HasPrefix(strings.ToUpper(op), "MICROSOFT.INSIGHTS/DIAGNOSTICSETTINGS/") {
+				out = append(out, o.Name)
+				break
+			}
+		}
+	}
+	return out
+}
+
 func (b *azureBook) measure() []string {
 	c := []string{cmdf(`az monitor log-analytics query --workspace "$WORKSPACE_ID" --analytics-query %s -o table`, b.kql(stamp(b.a.StartTime.Add(-lookback)), "", false))}
+	if b.a.Type == AuditTampering {
+		c = append(c, "az monitor activity-log list --resource-id "+b.resourceID()+" --offset 7d --query '[].{time:eventTimestamp, operation:operationName.value, caller:caller, status:status.value}' -o table")
+	}
 	for _, u := range b.w.upns {
 		c = append(c, cmdf("az monitor activity-log list --caller %s --start-time %s -o table", u, stamp(b.a.StartTime.Add(-lookback))))
 	}
@@ -808,6 +837,9 @@ func (b *awsBook) notes() [4]string {
 	if len(b.w.ips) > 0 {
 		s = append(s, "To shut out "+clean(strings.Join(b.w.ips, ", "))+", add a Deny statement with the condition {\"IpAddress\":{\"aws:SourceIp\":[...]}} to the resource policy (put-resource-policy replaces the policy: merge it with the current one) or at the network edge.")
 	}
+	if b.a.Type == AuditTampering {
+		s = append(s, `start-logging resumes a stopped trail; a deleted trail is created again with its bucket (LOG_BUCKET) and, like a trail whose selectors were changed, gets its event selectors back from your configuration management (event-selectors.json holds them; [{"ReadWriteType":"All","IncludeManagementEvents":true}] at least, since Secrets Manager and KMS calls are management events); a deleted event data store can be restored during its 7-day waiting period.`)
+	}
 	rot := "rotate-secret runs the secret's rotation function when it has one; otherwise write the new value with put-secret-value. Rotating a KMS key keeps the old material for decryption: re-encrypt what the caller could decrypt."
 	if b.a.Type == DestructiveBurst {
 		rot = "restore-secret and cancel-key-deletion work only during the recovery or waiting period; a secret deleted with --force-delete-without-recovery is gone."
@@ -815,7 +847,11 @@ func (b *awsBook) notes() [4]string {
 	if !rotatable(b.a) {
 		rot = ""
 	}
-	return [4]string{id, strings.Join(s, " "), "", rot}
+	measure := ""
+	if b.a.Type == AuditTampering {
+		measure = "CloudTrail's event history (lookup-events) keeps 90 days of management events whatever the trails do: it shows the secret reads and decrypts made while logging was off, and who else called these operations."
+	}
+	return [4]string{id, strings.Join(s, " "), measure, rot}
 }
 
 func (b *awsBook) respond() []string {
@@ -823,7 +859,15 @@ func (b *awsBook) respond() []string {
 	r := b.reg()
 	switch b.a.Type {
 	case AuditTampering:
-		c = append(c, "aws cloudtrail describe-trails"+r, `aws cloudtrail get-trail-status --name "$TRAIL"`+r, `aws cloudtrail start-logging --name "$TRAIL"`+r)
+		c = append(c, "aws cloudtrail describe-trails"+r)
+		trails := b.trails()
+		if len(trails) == 0 {
+			c = append(c, `aws cloudtrail get-trail-status --name "$TRAIL"`+r, `aws cloudtrail start-logging --name "$TRAIL"`+r,
+				`aws cloudtrail get-event-selectors --trail-name "$TRAIL"`+r)
+		}
+		for _, t := range trails {
+			c = append(c, t.restore(r)...)
+		}
 	case DestructiveBurst:
 		if b.kms {
 			c = append(c, "aws kms list-keys"+r)
@@ -853,7 +897,88 @@ func (b *awsBook) respond() []string {
 }
 
 func (b *awsBook) measure() []string {
-	return []string{b.lookup(stamp(b.a.StartTime.Add(-lookback)), "")}
+	c := []string{b.lookup(stamp(b.a.StartTime.Add(-lookback)), "")}
+	if b.a.Type == AuditTampering {
+		ops := []string{"StopLogging"}
+		for op := range b.a.Evidence.Operations {
+			if trailOps[op] && op != "StopLogging" {
+				ops = append(ops, op)
+			}
+		}
+		sort.Strings(ops[1:])
+		for _, op := range ops {
+			c = append(c, "aws cloudtrail lookup-events"+b.reg()+" --lookup-attributes AttributeKey=EventName,AttributeValue="+op+
+				" --start-time "+shellQuote(stamp(b.a.StartTime.Add(-lookback)))+" --query 'Events[].{time:EventTime, user:Username, event:EventName}' --output table")
+		}
+	}
+	return c
+}
+
+// trailOps are the CloudTrail calls that change what is logged, as the
+// events of an audit-tampering alert name them.
+var trailOps = map[string]bool{
+	"StopLogging": true, "DeleteTrail": true, "UpdateTrail": true, "PutEventSelectors": true, "PutInsightSelectors": true,
+	"DeleteEventDataStore": true, "StopEventDataStoreIngestion": true, "UpdateEventDataStore": true,
+}
+
+// trail is a CloudTrail trail or CloudTrail Lake event data store changed
+// in an audit-tampering alert, with the calls made on it.
+type trail struct {
+	name string // name or ARN, as the call named it
+	ops  map[string]int
+}
+
+// maxTrails bounds the trails that get their own commands.
+const maxTrails = 3
+
+// trails returns the trails and event data stores the alert's evidence
+// names: path objects changed by CloudTrail calls.
+func (b *awsBook) trails() []trail {
+	var out []trail
+	for _, o := range b.a.Evidence.Objects {
+		if o.Kind != "path" || len(out) == maxTrails {
+			continue
+		}
+		for op := range o.Operations {
+			if trailOps[op] {
+				out = append(out, trail{name: o.Name, ops: o.Operations})
+				break
+			}
+		}
+	}
+	return out
+}
+
+// restore returns the commands that show and restore one trail or event
+// data store; r is the region flag.
+func (t trail) restore(r string) []string {
+	if strings.Contains(t.name, ":eventdatastore/") {
+		c := []string{cmdf("aws cloudtrail get-event-data-store --event-data-store %s", t.name) + r}
+		if t.ops["DeleteEventDataStore"] > 0 {
+			c = append(c, cmdf("aws cloudtrail restore-event-data-store --event-data-store %s", t.name)+r)
+		}
+		return append(c, cmdf("aws cloudtrail start-event-data-store-ingestion --event-data-store %s", t.name)+r)
+	}
+	var c []string
+	if t.ops["DeleteTrail"] > 0 {
+		c = append(c, cmdf(`aws cloudtrail create-trail --name %s --s3-bucket-name "$LOG_BUCKET" --is-multi-region-trail --enable-log-file-validation`, trailName(t.name))+r)
+	} else {
+		c = append(c, cmdf("aws cloudtrail get-trail-status --name %s", t.name)+r)
+	}
+	c = append(c, cmdf("aws cloudtrail start-logging --name %s", t.name)+r,
+		cmdf("aws cloudtrail get-event-selectors --trail-name %s", t.name)+r)
+	if t.ops["PutEventSelectors"]+t.ops["UpdateTrail"] > 0 || t.ops["DeleteTrail"] > 0 {
+		c = append(c, cmdf("aws cloudtrail put-event-selectors --trail-name %s --event-selectors file://event-selectors.json", t.name)+r)
+	}
+	return c
+}
+
+// trailName is the name of a trail given by name or ARN.
+func trailName(s string) string {
+	if i := strings.LastIndex(s, ":trail/"); i >= 0 {
+		return s[i+len(":trail/"):]
+	}
+	return s
 }
 
 func (b *awsBook) rotate() []string {

@@ -18,7 +18,7 @@ import (
 
 // TestWriteTextGolden renders every test case in full, playbook included.
 func TestWriteTextGolden(t *testing.T) {
-	for name, a := range testCases() {
+	for name, a := range playbookCases() {
 		t.Run(name, func(t *testing.T) {
 			a.Fill()
 			var b bytes.Buffer
@@ -39,7 +39,7 @@ func allCommands(a *Alert) []string {
 }
 
 func TestPlaybookShape(t *testing.T) {
-	for name, a := range testCases() {
+	for name, a := range playbookCases() {
 		steps := Playbook(&a)
 		titles := []string{}
 		for _, s := range steps {
@@ -70,7 +70,7 @@ func TestPlaybookShape(t *testing.T) {
 
 // TestPlaybookCommandsContain checks provider commands the issue names.
 func TestPlaybookCommandsContain(t *testing.T) {
-	cases := testCases()
+	cases := playbookCases()
 	tests := []struct {
 		name string
 		want []string
@@ -104,6 +104,29 @@ func TestPlaybookCommandsContain(t *testing.T) {
 		{"vault-audit-tampering", []string{
 			`vault audit enable -path=splunk file file_path="$AUDIT_LOG"`,
 			"vault write identity/entity/id/9a4181e3-c90c-48d0-a016-23229fedd937 disabled=true",
+		}},
+		{"aws-audit-tampering", []string{
+			"aws cloudtrail start-logging --name arn:aws:cloudtrail:eu-west-1:111122223333:trail/org-trail --region eu-west-1",
+			"aws cloudtrail get-event-selectors --trail-name arn:aws:cloudtrail:eu-west-1:111122223333:trail/org-trail --region eu-west-1",
+			"aws cloudtrail put-event-selectors --trail-name arn:aws:cloudtrail:eu-west-1:111122223333:trail/org-trail --event-selectors file://event-selectors.json",
+			"aws cloudtrail restore-event-data-store --event-data-store arn:aws:cloudtrail:eu-west-1:111122223333:eventdatastore/EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE",
+			"aws cloudtrail start-event-data-store-ingestion --event-data-store arn:aws:cloudtrail:eu-west-1:111122223333:eventdatastore/EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE",
+			"aws cloudtrail lookup-events --region eu-west-1 --lookup-attributes AttributeKey=EventName,AttributeValue=StopLogging",
+			"AttributeKey=EventName,AttributeValue=PutEventSelectors",
+			"aws iam put-role-policy --role-name OrganizationAccountAccessRole --policy-name AWSRevokeOlderSessions",
+		}},
+		{"aws-audit-tampering-trail-deleted", []string{
+			`aws cloudtrail create-trail --name audit-trail --s3-bucket-name "$LOG_BUCKET" --is-multi-region-trail --enable-log-file-validation --region eu-west-1`,
+			"aws cloudtrail start-logging --name audit-trail --region eu-west-1",
+			"aws cloudtrail get-event-selectors --trail-name audit-trail --region eu-west-1",
+			"aws cloudtrail lookup-events --region eu-west-1 --lookup-attributes AttributeKey=EventName,AttributeValue=StopLogging",
+			"AttributeKey=EventName,AttributeValue=DeleteTrail",
+		}},
+		{"azure-audit-tampering", []string{
+			"az monitor diagnostic-settings list --resource /subscriptions/3f1a2b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b/resourcegroups/rg-payments/providers/microsoft.keyvault/vaults/kv-payments-prod",
+			`az monitor diagnostic-settings create --name send-to-sentinel --resource /subscriptions/3f1a2b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b/resourcegroups/rg-payments/providers/microsoft.keyvault/vaults/kv-payments-prod --workspace "$WORKSPACE_RESOURCE_ID" --logs '[{"category":"AuditEvent","enabled":true}]'`,
+			"az monitor activity-log list --resource-id /subscriptions/3f1a2b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b/resourcegroups/rg-payments/providers/microsoft.keyvault/vaults/kv-payments-prod --offset 7d",
+			"az ad user update --id jan.kowalski@contoso.com --account-enabled false",
 		}},
 		{"aws-list-then-get-role", []string{
 			"aws iam put-role-policy --role-name ci-deploy --policy-name AWSRevokeOlderSessions",
@@ -139,7 +162,7 @@ func TestPlaybookCommandsContain(t *testing.T) {
 // TestPlaybookNoSecretValues: no command asks for a value on its command
 // line.
 func TestPlaybookNoSecretValues(t *testing.T) {
-	for name, a := range testCases() {
+	for name, a := range playbookCases() {
 		for _, c := range allCommands(&a) {
 			for _, bad := range []string{"--value ", "--secret-string '", "--secret-string \"", "password="} {
 				if strings.Contains(c, bad) {
@@ -162,7 +185,7 @@ func TestPlaybookCommandsRunInShell(t *testing.T) {
 	const stubs = `rec() { for a in "$@"; do printf '%s\0' "$a" >> args; done; }
 az() { rec "$@"; }; vault() { rec "$@"; printf 'x\n'; }; aws() { rec "$@"; }; gcloud() { rec "$@"; }; jq() { rec "$@"; printf 'acc1\n'; }
 `
-	cases := testCases()
+	cases := playbookCases()
 	for name, a := range cases {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -365,6 +388,71 @@ func at(min int) time.Time { return t0.Add(time.Duration(min) * time.Minute) }
 
 // testCases are alerts of each provider and several types, as detectors
 // would raise them (before Fill).
+// playbookCases are testCases and the audit-tampering alerts of providers
+// other than Vault (kept out of the rendered table).
+func playbookCases() map[string]Alert {
+	m := testCases()
+	for k, v := range auditConfigCases() {
+		m[k] = v
+	}
+	return m
+}
+
+// auditConfigCases are audit-tampering alerts on AWS (CloudTrail trail and
+// event data store changes) and Azure (a diagnostic setting deleted).
+func auditConfigCases() map[string]Alert {
+	return map[string]Alert{
+		"aws-audit-tampering": {
+			Type: AuditTampering, StartTime: at(0), EndTime: at(2), Count: 3,
+			Vault: Vault{Provider: "aws-secretsmanager", ID: "aws:111122223333:eu-west-1", Name: "111122223333/eu-west-1"},
+			Entities: Entities{
+				IPs:  []IP{{Address: "203.0.113.77", Classification: []string{"public"}}},
+				ARNs: []string{"arn:aws:sts::111122223333:assumed-role/OrganizationAccountAccessRole/mallory"},
+			},
+			Evidence: Evidence{
+				Operations: map[string]int{"StopLogging": 1, "PutEventSelectors": 1, "DeleteEventDataStore": 1},
+				Outcomes:   map[string]int{"success": 3},
+				Objects: []Object{
+					{Kind: "path", Name: "arn:aws:cloudtrail:eu-west-1:111122223333:trail/org-trail", First: at(0), Last: at(1), Count: 2, Operations: map[string]int{"StopLogging": 1, "PutEventSelectors": 1}},
+					{Kind: "path", Name: "arn:aws:cloudtrail:eu-west-1:111122223333:eventdatastore/EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE", First: at(2), Last: at(2), Count: 1, Operations: map[string]int{"DeleteEventDataStore": 1}},
+				},
+			},
+			Explanation: `OrganizationAccountAccessRole stopped CloudTrail logging of the trail "arn:aws:cloudtrail:eu-west-1:111122223333:trail/org-trail" in 111122223333/eu-west-1: secret reads and other calls after this may not be recorded.`,
+		},
+		"aws-audit-tampering-trail-deleted": {
+			Type: AuditTampering, StartTime: at(0), EndTime: at(0), Count: 1,
+			Vault: Vault{Provider: "aws-secretsmanager", ID: "aws:111122223333:eu-west-1", Name: "111122223333/eu-west-1"},
+			Entities: Entities{
+				IPs:  []IP{{Address: "203.0.113.77", Classification: []string{"public"}}},
+				ARNs: []string{"arn:aws:iam::111122223333:user/mallory"},
+			},
+			Evidence: Evidence{
+				Operations: map[string]int{"DeleteTrail": 1},
+				Outcomes:   map[string]int{"success": 1},
+				Objects:    []Object{{Kind: "path", Name: "audit-trail", First: at(0), Last: at(0), Count: 1, Operations: map[string]int{"DeleteTrail": 1}}},
+			},
+			Explanation: `mallory deleted the CloudTrail trail "audit-trail" in 111122223333/eu-west-1: secret reads and other calls after this may not be recorded.`,
+		},
+		"azure-audit-tampering": {
+			Type: AuditTampering, StartTime: at(0), EndTime: at(0), Count: 1,
+			Vault: Vault{Provider: "azure-keyvault", ID: "/subscriptions/3f1a2b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b/resourcegroups/rg-payments/providers/microsoft.keyvault/vaults/kv-payments-prod", Name: "kv-payments-prod"},
+			Entities: Entities{
+				IPs:          []IP{{Address: "198.51.100.24", Classification: []string{"public"}}},
+				ObjectIDs:    []string{"8d2f4b6a-1c3e-4f5a-9b7d-0e2c4a6f8b1d"},
+				UPNs:         []string{"jan.kowalski@contoso.com"},
+				AppIDs:       []string{"c44b4083-3bb0-49c1-b47d-974e53cbdf3c"},
+				DisplayNames: []string{"jan.kowalski@contoso.com"},
+			},
+			Evidence: Evidence{
+				Operations: map[string]int{"MICROSOFT.INSIGHTS/DIAGNOSTICSETTINGS/DELETE": 1},
+				Outcomes:   map[string]int{"success": 1},
+				Objects:    []Object{{Kind: "path", Name: "send-to-sentinel", First: at(0), Last: at(0), Count: 1, Operations: map[string]int{"MICROSOFT.INSIGHTS/DIAGNOSTICSETTINGS/DELETE": 1}}},
+			},
+			Explanation: `jan.kowalski@contoso.com deleted the diagnostic setting "send-to-sentinel" of kv-payments-prod: secret reads and other calls after this may not be recorded.`,
+		},
+	}
+}
+
 func testCases() map[string]Alert {
 	return map[string]Alert{
 		"azure-tor-access-user": {

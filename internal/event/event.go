@@ -55,6 +55,12 @@ const (
 	ClassAuth         Class = "auth"
 	ClassManagement   Class = "management"
 	ClassOther        Class = "other"
+	// ClassAuditConfig is a change to what the provider records about a
+	// vault: a Vault/OpenBao audit device enabled, disabled or changed, a
+	// CloudTrail trail or event data store stopped, deleted or re-scoped,
+	// a Key Vault diagnostic setting written or deleted. Reading the audit
+	// configuration is management.
+	ClassAuditConfig Class = "audit-config"
 )
 
 // ObjectKind is the kind of object an operation touched.
@@ -109,6 +115,10 @@ type Vault struct {
 type Operation struct {
 	Name  string `json:"name"`  // the provider's raw name, e.g. "SecretGet"
 	Class Class  `json:"class"` // normalized
+	// Detail says in a few words what an audit-configuration change does
+	// when the record shows it, e.g. "management events excluded". It is
+	// made of fixed words and names only, never of a request's values.
+	Detail string `json:"detail,omitempty"`
 }
 
 // Object is what an operation touched. Its identity (Key) ignores the

@@ -21,6 +21,7 @@ func (e *Event) AppendJSON(b []byte) []byte {
 	b = append(b, `},"operation":{`...)
 	b = appendField(b, "name", e.Operation.Name, true)
 	b = appendField(b, "class", string(e.Operation.Class), false)
+	b = appendOpt(b, "detail", e.Operation.Detail, false)
 	b = append(b, '}')
 	if e.Object != (Object{}) {
 		b = append(b, `,"object":{`...)

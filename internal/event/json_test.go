@@ -14,7 +14,7 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 		Provider:  ProviderAzureKeyVault,
 		Format:    FormatAzureKeyVault,
 		Vault:     Vault{ID: "/subscriptions/x/vaults/kv-pay", Name: "kv-pay"},
-		Operation: Operation{Name: "SecretGet", Class: ClassRead},
+		Operation: Operation{Name: "StopLogging", Class: ClassAuditConfig, Detail: "logging \"stopped\"\n"},
 		Object:    Object{Kind: KindSecret, Name: "db-password", Version: "abc"},
 		Caller: Caller{Type: IdentityUser, ObjectID: "oid", UPN: "a@b.c", AppID: "app", TenantID: "t",
 			DisplayName: "Al <\"x\">\n\u2028", ResourceID: "r", VaultEntityID: "e", TokenAccessor: "hmac-sha256:1",

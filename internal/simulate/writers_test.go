@@ -554,8 +554,10 @@ func vaultWriterWant(a *Access) writerWant {
 		w.vault, w.class, w.objKind, w.obj = "transit", event.ClassBackup, event.KindKey, a.Object
 	case OpKeyDecrypt, OpKeyEncrypt, OpKeyUnwrap, OpKeyWrap, OpKeySign:
 		w.vault, w.class, w.objKind, w.obj = "transit", event.ClassCrypto, event.KindKey, a.Object
-	case OpVaultGet, OpVaultListAll, OpAuditDisable, OpAuditEnable:
+	case OpVaultGet, OpVaultListAll:
 		w.vault, w.class, w.checkObj = "sys", event.ClassManagement, false
+	case OpAuditDisable, OpAuditEnable:
+		w.vault, w.class, w.checkObj = "sys", event.ClassAuditConfig, false
 	case OpPolicyChange:
 		w.vault, w.class, w.checkObj = "sys", event.ClassPolicyChange, false
 	case OpGenerateRoot:

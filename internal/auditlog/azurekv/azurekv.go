@@ -17,6 +17,11 @@
 // signature, never from resultType, which Key Vault writes as "Success" on
 // denied and failed calls alike. Records of other categories (Azure Policy
 // evaluations) and of other resource providers are skipped.
+//
+// The subscription's activity log is read too, for one thing only: a key
+// vault's diagnostic setting written or deleted, the change that decides
+// whether the vault's AuditEvent log is kept (see activity.go). Other
+// activity records are skipped.
 package azurekv
 
 import (
@@ -54,7 +59,7 @@ func Detect(v *fastjson.Value) bool {
 		return o.Get("resourceId") != nil || bytes.EqualFold(str(o.Get("category")), []byte("AuditEvent"))
 	}
 	if t := str(o.Get("Type")); len(t) > 0 {
-		if string(t) == "AZKVAuditLogs" {
+		if string(t) == "AZKVAuditLogs" || string(t) == "AzureActivity" {
 			return true
 		}
 	}
@@ -76,6 +81,10 @@ type Decoder struct {
 	idp fastjson.Parser // parses an Identity column written as JSON text
 	key []byte          // scratch for the object and caller memo keys
 	ids arena           // correlation ids
+
+	// For activity-log records: Properties written as JSON text, and the
+	// request body within them.
+	propp, bodyp fastjson.Parser
 
 	rid memo[resource]
 	op  memo[event.Operation]
@@ -125,6 +134,9 @@ func (d *Decoder) Decode(v *fastjson.Value, loc event.Location, emit record.Emit
 	o.Visit(f.top)
 	if p := f.props.GetObject(); p != nil {
 		p.Visit(f.prop)
+	}
+	if f.isActivity() {
+		return d.activity(o, loc, emit)
 	}
 	if err := f.skip(); err != nil {
 		return err

@@ -288,6 +288,12 @@ func TestSkipReasons(t *testing.T) {
 		`{"time":"2025-03-14T09:00:00Z","resourceId":"` + rid + `MICROSOFT.STORAGE/STORAGEACCOUNTS/ST","operationName":"GetBlob","category":"AuditEvent"}`:     "resource provider microsoft.storage",
 		`{"TimeGenerated":"2025-03-14T09:00:00Z","ResourceProvider":"MICROSOFT.WEB","Category":"AuditEvent","OperationName":"x"}`:                              "resource provider microsoft.web",
 		`{"TimeGenerated":"2025-03-14T09:00:00Z","Type":"AZKVPolicyEvaluationDetailsLogs","OperationName":"x"}`:                                                "table AZKVPolicyEvaluationDetailsLogs",
+		// Activity-log records other than a key vault's diagnostic settings.
+		`{"time":"2025-03-14T09:00:00Z","resourceId":"` + rid + `MICROSOFT.KEYVAULT/VAULTS/KV","operationName":"MICROSOFT.KEYVAULT/VAULTS/WRITE","category":"Administrative","resultType":"Success"}`:                                                                 "category Administrative",
+		`{"time":"2025-03-14T09:00:00Z","resourceId":"` + rid + `MICROSOFT.KEYVAULT/VAULTS/KV","operationName":"MICROSOFT.KEYVAULT/VAULTS/DELETE","category":"Delete","resultType":"Success"}`:                                                                        "category Delete",
+		`{"TimeGenerated":"2025-03-14T09:00:00Z","Type":"AzureActivity","OperationNameValue":"MICROSOFT.COMPUTE/VIRTUALMACHINES/START/ACTION","ResourceId":"` + rid + `MICROSOFT.COMPUTE/VIRTUALMACHINES/VM"}`:                                                        "table AzureActivity",
+		`{"time":"2025-03-14T09:00:00Z","resourceId":"` + rid + `MICROSOFT.KEYVAULT/VAULTS/KV/PROVIDERS/MICROSOFT.INSIGHTS/DIAGNOSTICSETTINGS/D","operationName":"MICROSOFT.INSIGHTS/DIAGNOSTICSETTINGS/WRITE","category":"Administrative","resultType":"Start"}`:     "activity started",
+		`{"time":"2025-03-14T09:00:00Z","resourceId":"` + rid + `MICROSOFT.KEYVAULT/VAULTS/KV/PROVIDERS/MICROSOFT.INSIGHTS/DIAGNOSTICSETTINGS/D/X","operationName":"MICROSOFT.INSIGHTS/DIAGNOSTICSETTINGS/WRITE","category":"Administrative","resultType":"Success"}`: "category Administrative",
 	}
 	for rec, want := range tests {
 		_, err := decodeJSON(t, rec)
@@ -308,6 +314,8 @@ func TestErrorsNameFieldsOnly(t *testing.T) {
 		{`{"time":"2025-03-14T09:00:00Z","operationName":"SecretGet","category":"AuditEvent","properties":{"requestUri":"https://s3cr3t.example.com/x"}}`, "resourceId", "s3cr3t"},
 		{`{"time":"2025-03-14T09:00:00Z","resourceId":"/r/kv","operationName":["s3cr3t"]}`, "operationName", "s3cr3t"},
 		{`["s3cr3t"]`, "record", "s3cr3t"},
+		{`{"time":"s3cr3t-not-a-time","resourceId":"/S/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/KV/PROVIDERS/MICROSOFT.INSIGHTS/DIAGNOSTICSETTINGS/D","operationName":"MICROSOFT.INSIGHTS/DIAGNOSTICSETTINGS/DELETE","category":"Administrative","resultType":"Success"}`, "time", "s3cr3t"},
+		{`{"Type":"AzureActivity","ResourceId":"/S/PROVIDERS/MICROSOFT.KEYVAULT/VAULTS/KV/PROVIDERS/MICROSOFT.INSIGHTS/DIAGNOSTICSETTINGS/D","OperationNameValue":"MICROSOFT.INSIGHTS/DIAGNOSTICSETTINGS/DELETE","ActivityStatusValue":"Success"}`, "time", ""},
 	}
 	for _, tt := range tests {
 		_, err := decodeJSON(t, tt.rec)
@@ -329,21 +337,22 @@ func TestErrorsNameFieldsOnly(t *testing.T) {
 
 func TestDetect(t *testing.T) {
 	tests := map[string]bool{
-		`{"time":"t","resourceId":"/r","operationName":"SecretGet"}`:                           true,
-		`{"time":"t","category":"AuditEvent","operationName":"SecretGet"}`:                     true,
-		`{"time":"t","category":"auditevent","operationName":"SecretGet"}`:                     true,
-		`{"ResourceProvider":"MICROSOFT.KEYVAULT","OperationName":"SecretGet"}`:                true,
-		`{"Category":"AuditEvent","OperationName":"SecretGet"}`:                                true,
-		`{"Type":"AZKVAuditLogs","OperationName":"SecretGet"}`:                                 true,
-		`{"_ResourceId":"/subscriptions/s/providers/Microsoft.KeyVault/vaults/kv"}`:            true,
-		`{"time":"t","operationName":"SecretGet"}`:                                             false,
-		`{"time":"t","resourceId":"/r","operationName":"x","eventSource":"kms.amazonaws.com"}`: false,
-		`{"time":"t","resourceId":"/r","operationName":"x","protoPayload":{}}`:                 false,
-		`{"time":"t","resourceId":"/r","operationName":"x","type":"request"}`:                  false,
-		`{"Category":"AuditEvent"}`:                                                            false,
-		`{"Type":"AzureDiagnostics","ResourceProvider":"MICROSOFT.SQL","OperationName":"x"}`:   false,
-		`{"eventSource":"secretsmanager.amazonaws.com","eventName":"GetSecretValue"}`:          false,
-		`{"type":"request","time":"t","request":{"path":"secret/data/x"}}`:                     false,
+		`{"time":"t","resourceId":"/r","operationName":"SecretGet"}`:                              true,
+		`{"time":"t","category":"AuditEvent","operationName":"SecretGet"}`:                        true,
+		`{"time":"t","category":"auditevent","operationName":"SecretGet"}`:                        true,
+		`{"ResourceProvider":"MICROSOFT.KEYVAULT","OperationName":"SecretGet"}`:                   true,
+		`{"Category":"AuditEvent","OperationName":"SecretGet"}`:                                   true,
+		`{"Type":"AZKVAuditLogs","OperationName":"SecretGet"}`:                                    true,
+		`{"_ResourceId":"/subscriptions/s/providers/Microsoft.KeyVault/vaults/kv"}`:               true,
+		`{"Type":"AzureActivity","OperationNameValue":"MICROSOFT.COMPUTE/VIRTUALMACHINES/WRITE"}`: true,
+		`{"time":"t","operationName":"SecretGet"}`:                                                false,
+		`{"time":"t","resourceId":"/r","operationName":"x","eventSource":"kms.amazonaws.com"}`:    false,
+		`{"time":"t","resourceId":"/r","operationName":"x","protoPayload":{}}`:                    false,
+		`{"time":"t","resourceId":"/r","operationName":"x","type":"request"}`:                     false,
+		`{"Category":"AuditEvent"}`:                                                               false,
+		`{"Type":"AzureDiagnostics","ResourceProvider":"MICROSOFT.SQL","OperationName":"x"}`:      false,
+		`{"eventSource":"secretsmanager.amazonaws.com","eventName":"GetSecretValue"}`:             false,
+		`{"type":"request","time":"t","request":{"path":"secret/data/x"}}`:                        false,
 		`["operationName"]`: false,
 		`"operationName"`:   false,
 	}

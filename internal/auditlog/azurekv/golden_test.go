@@ -25,7 +25,10 @@ const (
 // event; the records of every other case must.
 var wantErrors = map[string][]string{
 	"skip-other-logs": {wantSkip, wantSkip, wantSkip, wantSkip},
-	"malformed":       {wantMalformed, wantMalformed, wantMalformed, wantMalformed, wantMalformed, wantMalformed, wantMalformed},
+	// The call's start is skipped: the record of its end follows.
+	"activity-diagnostic-settings": {wantSkip, "", "", "", "", "", "", wantSkip},
+	"activity-skip-other":          {wantSkip, wantSkip, wantSkip, wantSkip},
+	"malformed":                    {wantMalformed, wantMalformed, wantMalformed, wantMalformed, wantMalformed, wantMalformed, wantMalformed},
 }
 
 // readRecords reads a fixture: a JSON array of records.

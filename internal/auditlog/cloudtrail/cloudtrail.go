@@ -1,11 +1,23 @@
 // Package cloudtrail decodes AWS CloudTrail records of AWS Secrets Manager
-// and AWS KMS into events.
+// and AWS KMS, and the CloudTrail calls that change what is logged, into
+// events.
 //
 // A record is one element of a CloudTrail delivery file's "Records" array
 // (or the same object on its own line, in an array, or in a reshaped export
 // whose eventTime is written with a space). Records of other services are
 // skipped with the reason "service <eventSource>", CloudTrail Insights
 // records with "cloudtrail insight".
+//
+// CloudTrail's own calls that can reduce logging (StopLogging, DeleteTrail,
+// UpdateTrail, PutEventSelectors, PutInsightSelectors, and for CloudTrail
+// Lake DeleteEventDataStore, StopEventDataStoreIngestion,
+// UpdateEventDataStore) are events of class audit-config on the account and
+// region's vault, provider aws-secretsmanager, whose object is the trail or
+// event data store (kind path, its name or ARN as the request gives it) and
+// whose Operation.Detail says what a successful call did, from the
+// request's flags (e.g. "read management events (secret reads, decrypts)
+// no longer logged"). Other CloudTrail calls are skipped with the reason
+// "service cloudtrail.amazonaws.com".
 //
 // Normalization:
 //   - Vault: ID "aws:<account>:<region>", Name "<account>/<region>", the
@@ -21,10 +33,11 @@
 //     of those kinds, 0 for other errors. Reason is the errorCode.
 //   - Time is zero when the record has no eventTime (reshaped exports).
 //
-// The decoder reads only identifiers from requestParameters (secretId,
-// versionId, versionStage, name, secretIdList, keyId,
-// forceDeleteWithoutRecovery) and never reads responseElements or
-// errorMessage.
+// The decoder reads only identifiers and flags from requestParameters
+// (secretId, versionId, versionStage, name, secretIdList, keyId,
+// forceDeleteWithoutRecovery; for CloudTrail calls the trail or event data
+// store and its selectors and settings) and never reads responseElements
+// or errorMessage.
 package cloudtrail
 
 import (
@@ -89,11 +102,20 @@ func (d *Decoder) Decode(v *fastjson.Value, loc event.Location, emit record.Emit
 		return err
 	}
 	var provider event.Provider
+	var trail trailChange
 	switch string(src) {
 	case sourceSecretsManager:
 		provider = event.ProviderAWSSecretsManager
 	case sourceKMS:
 		provider = event.ProviderAWSKMS
+	case sourceCloudTrail:
+		var ok bool
+		if trail, ok = trailChanges[string(record.Str(v, "eventName"))]; !ok {
+			return record.Skip(d.join("service ", src, "", nil))
+		}
+		// The change lands on the account and region whose secrets and
+		// keys it stops recording.
+		provider = event.ProviderAWSSecretsManager
 	default:
 		return record.Skip(d.join("service ", src, "", nil))
 	}
@@ -151,7 +173,9 @@ func (d *Decoder) Decode(v *fastjson.Value, loc event.Location, emit record.Emit
 
 	e.Operation.Name = d.in.Bytes(name)
 	params := v.Get("requestParameters")
-	if provider == event.ProviderAWSSecretsManager {
+	if trail.did != "" {
+		e.Operation.Class = event.ClassAuditConfig
+	} else if provider == event.ProviderAWSSecretsManager {
 		e.Operation.Class = secretsManagerClass(name, serviceEvent, params)
 	} else {
 		e.Operation.Class = kmsClass(name, serviceEvent)
@@ -176,6 +200,11 @@ func (d *Decoder) Decode(v *fastjson.Value, loc event.Location, emit record.Emit
 		e.Result.Reason = d.in.Bytes(code)
 	}
 
+	if trail.did != "" {
+		d.trailEvent(trail, params, e.Result.Outcome != event.OutcomeSuccess)
+		emit(e)
+		return nil
+	}
 	if provider == event.ProviderAWSKMS {
 		e.Object.Kind = event.KindKey
 		e.Object.Name = d.in.Bytes(kmsKey(v, params))
@@ -361,6 +390,9 @@ func result(code []byte) event.Result {
 		"IncompleteSignature", "InvalidSignature", "MissingAuthenticationToken",
 		"SignatureDoesNotMatch":
 		return event.Result{Outcome: event.OutcomeUnauthenticated, Status: 401}
+	}
+	if bytes.HasSuffix(s, []byte("NotFound")) { // TrailNotFound, EventDataStoreNotFound
+		return event.Result{Outcome: event.OutcomeNotFound, Status: 404}
 	}
 	if bytes.Contains(s, []byte("NotAuthorized")) {
 		return event.Result{Outcome: event.OutcomeDenied, Status: 403}

@@ -90,15 +90,20 @@ func TestConformance(t *testing.T) {
 	all = append(all, panther...)
 
 	// The raw delivery files hold 473 Secrets Manager and KMS records, the
-	// same as the derived file.
+	// same as the derived file, and 4 CloudTrail calls that change logging
+	// (3 DeleteTrail, 1 PutEventSelectors; their reads, StartLogging and
+	// ListTags are skipped).
 	raw := 0
 	for f, n := range perFile {
 		if m, _ := filepath.Match("218007301253_CloudTrail_*.json", f); m {
 			raw += n
 		}
 	}
-	if want := 473; raw != want || perFile["cloudtrail-invictus-ir-aws_dataset.secretsmanager-kms.DERIVED.jsonl"] != want {
-		t.Errorf("raw files gave %d records, derived %d; want %d each", raw, perFile["cloudtrail-invictus-ir-aws_dataset.secretsmanager-kms.DERIVED.jsonl"], want)
+	if want := 473; raw != want+4 || perFile["cloudtrail-invictus-ir-aws_dataset.secretsmanager-kms.DERIVED.jsonl"] != want {
+		t.Errorf("raw files gave %d records, derived %d; want %d and %d", raw, perFile["cloudtrail-invictus-ir-aws_dataset.secretsmanager-kms.DERIVED.jsonl"], want+4, want)
+	}
+	if n := skipped["skipped: service cloudtrail.amazonaws.com"]; n != 14 {
+		t.Errorf("%d CloudTrail reads skipped, want 14", n)
 	}
 	if n := skipped["skipped: service ssm.amazonaws.com"]; n != 485+10 {
 		t.Errorf("%d SSM records skipped, want 495", n)
@@ -248,6 +253,55 @@ func TestConformanceFields(t *testing.T) {
 		evs := at(t, "derived", derived, byEventID("dbf59de5-4d63-4aca-9fce-a657f5df89c9"))
 		if len(evs) != 1 || evs[0].Operation.Class != event.ClassPurge || evs[0].Object.Name != "stratus-red-team-retrieve-secret-7" {
 			t.Errorf("got %+v, want a purge of stratus-red-team-retrieve-secret-7", evs)
+		}
+	})
+
+	// Terraform tearing down stratus-red-team's trails, and the selector
+	// change of its "event selectors" technique.
+	var raw []json.RawMessage
+	rawFiles, err := filepath.Glob(filepath.Join(dir, "cloudtrail-invictus-ir-aws_dataset", "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range rawFiles {
+		raw = append(raw, readRecords(t, f)...)
+	}
+	bert := event.Caller{
+		Type:        event.IdentityUser,
+		DisplayName: "bert-jan",
+		ARN:         "arn:aws:iam::123837392027:user/bert-jan",
+		AccessKeyID: "AKIATFQR7NSC8Q4X20BJ",
+		AccountID:   "123837392027",
+	}
+	t.Run("trail deleted", func(t *testing.T) {
+		evs := at(t, "raw", raw, byEventID("c0057a42-1625-4b1d-9db5-352f931f790a"))
+		check(t, evs, event.Event{
+			Time:          utc("2023-07-10T12:08:04Z"),
+			Provider:      event.ProviderAWSSecretsManager,
+			Format:        event.FormatCloudTrail,
+			Vault:         invictusVault,
+			Operation:     event.Operation{Name: "DeleteTrail", Class: event.ClassAuditConfig, Detail: "deleted the CloudTrail trail"},
+			Object:        event.Object{Kind: event.KindPath, Name: "stratus-red-team-ctlr-trail-zqfsvooxqj"},
+			Caller:        bert,
+			IP:            netip.MustParseAddr("192.168.10.20"),
+			UserAgent:     "APN/1.0 HashiCorp/1.0 Terraform/1.1.2 (+https://www.terraform.io) terraform-provider-aws/3.76.1 (+https://registry.terraform.io/providers/hashicorp/aws) aws-sdk-go/1.44.157 (go1.19.3; linux; amd64) HashiCorp-terraform-exec/0.17.3",
+			CorrelationID: "f4fe6c6f-475c-4c9c-9c4a-bac1b97602bf",
+			Result:        event.Result{Outcome: event.OutcomeSuccess, Status: 200},
+			Source:        event.Location{File: "raw", Line: 1},
+		})
+	})
+	t.Run("trail not found", func(t *testing.T) {
+		evs := at(t, "raw", raw, byEventID("b7e19efd-92be-4182-bbbc-b6468296710b"))
+		if len(evs) != 1 || evs[0].Operation.Class != event.ClassAuditConfig || evs[0].Operation.Detail != "" ||
+			evs[0].Result != (event.Result{Outcome: event.OutcomeNotFound, Status: 404, Reason: "TrailNotFoundException"}) {
+			t.Fatalf("got %+v", evs)
+		}
+	})
+	t.Run("event selectors", func(t *testing.T) {
+		evs := at(t, "raw", raw, byEventID("3d6df238-f83c-4a34-bea8-45cf80a2050b"))
+		if len(evs) != 1 || evs[0].Object.Name != "stratus-red-team-ctes-trail-qyxyekjbtk" ||
+			evs[0].Operation.Detail != "changed the event selectors of the trail: management events still logged" {
+			t.Fatalf("got %+v", evs)
 		}
 	})
 

@@ -45,6 +45,8 @@ func TestDecodeRejects(t *testing.T) {
 	}{
 		{"other service", `{` + base + `,"eventSource":"sts.amazonaws.com","eventName":"AssumeRole"}`, "service sts.amazonaws.com", ""},
 		{"ssm parameter", `{` + base + `,"eventSource":"ssm.amazonaws.com","eventName":"GetParameters","requestParameters":{"names":["CANARY"],"withDecryption":true}}`, "service ssm.amazonaws.com", ""},
+		{"cloudtrail read", `{` + base + `,"eventSource":"cloudtrail.amazonaws.com","eventName":"GetTrailStatus","requestParameters":{"name":"CANARY"}}`, "service cloudtrail.amazonaws.com", ""},
+		{"cloudtrail start", `{` + base + `,"eventSource":"cloudtrail.amazonaws.com","eventName":"StartLogging","requestParameters":{"name":"CANARY"}}`, "service cloudtrail.amazonaws.com", ""},
 		{"insight", `{` + base + `,"eventSource":"kms.amazonaws.com","eventName":"Decrypt","eventType":"AwsCloudTrailInsight"}`, "cloudtrail insight", ""},
 		{"no eventSource", `{` + base + `,"eventName":"Decrypt"}`, "", `missing field "eventSource"`},
 		{"eventSource not a string", `{` + base + `,"eventSource":7,"eventName":"Decrypt"}`, "", `field "eventSource" is not a string`},

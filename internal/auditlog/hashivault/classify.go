@@ -222,6 +222,8 @@ func classifySys(op string, rel []byte) event.Class {
 	switch {
 	case op == "list":
 		return event.ClassList
+	case bytes.HasPrefix(rel, []byte("audit/")) && (isWrite(op) || op == "delete"):
+		return event.ClassAuditConfig // an audit device enabled, changed or disabled
 	case hasSeg(rel, "policy") || hasSeg(rel, "policies"):
 		if isWrite(op) || op == "delete" {
 			return event.ClassPolicyChange

@@ -207,7 +207,7 @@ func TestConformanceDevServer(t *testing.T) {
 		{"bc939420-6ac3-bad8-5d87-43dc2977faf7", event.ClassRead, event.Object{Kind: event.KindSecret, Name: "app/db", Version: "1"}},
 		{"47d04dd0-2e0b-96c2-8d75-2f6145fb55ef", event.ClassDelete, event.Object{Kind: event.KindSecret, Name: "app/api"}},
 		{"1dff78be-2967-5c75-6046-b0a08aa4d4aa", event.ClassPolicyChange, event.Object{Kind: event.KindPath, Name: "sys/policies/acl/app-readonly"}},
-		{"75dd0b75-7faa-3c92-2b1b-4f027bbf588d", event.ClassManagement, event.Object{Kind: event.KindPath, Name: "sys/audit/file"}},
+		{"75dd0b75-7faa-3c92-2b1b-4f027bbf588d", event.ClassAuditConfig, event.Object{Kind: event.KindPath, Name: "sys/audit/file"}},
 		{"30ef86c9-e894-a5eb-24b0-853cb3a9b187", event.ClassAuth, event.Object{Kind: event.KindPath, Name: "create"}},
 		{"886720ac-e59f-d627-cfbb-198e6a95a031", event.ClassWrite, event.Object{Kind: event.KindKey, Name: "k1"}},
 		{"6c541f2d-b936-75e7-8667-8c288d319dc9", event.ClassCrypto, event.Object{Kind: event.KindKey, Name: "k1"}},
