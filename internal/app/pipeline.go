@@ -68,6 +68,7 @@ func (p *pipeline) refreshBaselines(now time.Time) {
 // pipelineCounters are the pipeline's totals, for the pages and metrics.
 type pipelineCounters struct {
 	Chunks, Records, Events, Malformed, Alerts, Batches, CommitErrors int64
+	Findings, Evicted                                                 int64 // the engine's, as of the last batch
 	LastCommit                                                        time.Time
 	LastEvent                                                         time.Time
 }
@@ -254,6 +255,7 @@ func (p *pipeline) commit(ctx context.Context, final bool) error {
 		p.counters.Events += int64(len(b.Events))
 		p.counters.Alerts += int64(len(b.Alerts))
 		p.counters.LastCommit = now
+		p.counters.Findings, p.counters.Evicted = p.engine.Stats.Findings, p.engine.Stats.Evicted
 		if n := len(b.Events); n > 0 {
 			p.counters.LastEvent = b.Events[n-1].Time
 		}

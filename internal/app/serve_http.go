@@ -23,6 +23,7 @@ func (s *Service) routes() http.Handler {
 		Logger:   s.log.With("component", "api"),
 	}
 	d.Metrics = api.NewMetrics(s.SourceStatus)
+	d.Metrics.Registry.MustRegister(pipelineCollector{s})
 	for _, rs := range [][]api.Route{api.Routes(d), ui.Routes(d)} {
 		for _, r := range rs {
 			h := r.Handler

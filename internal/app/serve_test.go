@@ -388,3 +388,28 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// TestServeMetrics scrapes /metrics with a viewer token after events went
+// through: the pipeline's counters and the sources' are there.
+func TestServeMetrics(t *testing.T) {
+	data, logs := t.TempDir(), t.TempDir()
+	recs := testutil.AzureRecords(50, 1)
+	recs = append(recs[:25:25], append([][]byte{[]byte("{oops")}, recs[25:]...)...)
+	os.WriteFile(filepath.Join(logs, "PT1H.json"), append(bytes.Join(recs, []byte("\n")), '\n'), 0o644)
+	ts := startService(t, data, logs)
+	defer ts.stop(t)
+	eventually(t, "the events", func() bool { return ts.countEvents(t) >= 50 })
+	req, _ := http.NewRequest("GET", ts.URL()+"metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+ts.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"vaultwatch_pipeline_events_total 50", "vaultwatch_pipeline_malformed_records_total 1", `source="logs"`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}
