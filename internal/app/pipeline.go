@@ -15,6 +15,7 @@ import (
 	"vaultwatch/internal/event"
 	"vaultwatch/internal/source"
 	"vaultwatch/internal/store"
+	"vaultwatch/internal/suppress"
 )
 
 // pipeline turns the sources' chunks into stored events and alerts. One
@@ -55,6 +56,8 @@ type pipeline struct {
 	// baselines is the engine's summary of each vault, refreshed with
 	// every saved state, for the pages.
 	baselines atomic.Pointer[map[string]detect.VaultBaseline]
+	// rules are the suppression rules, replaced whenever they change.
+	rules atomic.Pointer[suppress.Set]
 }
 
 // maxBaselineEntries caps the callers and networks a vault's summary lists.
@@ -220,8 +223,15 @@ func (p *pipeline) commit(ctx context.Context, final bool) error {
 	p.engine.Changed(p.emitAlert) // open alerts that grew, as they stand now
 	now := p.clock()
 	b := &store.Batch{Events: p.events, Now: now}
+	rules := p.rules.Load()
 	for _, a := range p.alerts {
 		b.Alerts = append(b.Alerts, a)
+		if r := rules.Match(a, now); r != nil {
+			if b.Suppressed == nil {
+				b.Suppressed = map[string]string{}
+			}
+			b.Suppressed[a.ID] = r.ID
+		}
 	}
 	for _, c := range p.cursors {
 		b.Cursors = append(b.Cursors, c)

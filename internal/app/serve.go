@@ -26,6 +26,7 @@ import (
 	"vaultwatch/internal/source/socket"
 	"vaultwatch/internal/store"
 	"vaultwatch/internal/store/sqlite"
+	"vaultwatch/internal/suppress"
 )
 
 // ServeOptions configure the server.
@@ -129,6 +130,9 @@ func NewService(ctx context.Context, o ServeOptions) (s *Service, err error) {
 	}
 
 	s.pipeline.refreshBaselines(o.Clock())
+	if err := s.ReloadRules(ctx); err != nil {
+		s.log.Warn("suppression rules", "err", err)
+	}
 
 	for _, sc := range cfg.Sources {
 		src, err := s.newSource(ctx, sc)
@@ -371,4 +375,16 @@ func Serve(ctx context.Context, o ServeOptions) error {
 // NewLogger is the service's logger: text lines on w.
 func NewLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// ReloadRules reads the suppression rules from the store into the
+// pipeline; a rule that does not compile is left out and reported.
+func (s *Service) ReloadRules(ctx context.Context) error {
+	rules, err := s.store.Rules(ctx)
+	if err != nil {
+		return err
+	}
+	set, err := suppress.NewSet(rules)
+	s.pipeline.rules.Store(set)
+	return err
 }

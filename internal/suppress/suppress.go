@@ -251,6 +251,12 @@ func NewSet(rules []store.Rule) (*Set, error) {
 		}
 		s.rules = append(s.rules, c)
 	}
+	slices.SortStableFunc(s.rules, func(x, y *Rule) int {
+		if c := x.CreatedAt.Compare(y.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(x.ID, y.ID)
+	})
 	if len(errs) > 0 {
 		return s, fmt.Errorf("suppression rules left out: %s", strings.Join(errs, "; "))
 	}
@@ -258,7 +264,7 @@ func NewSet(rules []store.Rule) (*Set, error) {
 }
 
 // Match returns the first rule in force at now that matches the alert,
-// oldest rule first, or nil.
+// the oldest rule (by creation) first, or nil.
 func (s *Set) Match(a *alert.Alert, now time.Time) *Rule {
 	if s == nil {
 		return nil
