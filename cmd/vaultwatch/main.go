@@ -155,6 +155,7 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	formats := fs.String("formats", "azure,vault", "providers to simulate, comma-separated: azure, vault, aws")
 	intelDir := fs.String("intel-dir", "", "folder of real threat-intel lists (tor-exit-nodes.txt, ipsum-level3.txt) to draw attackers from; built-in addresses when empty")
 	start := fs.String("start", "", "first day, YYYY-MM-DD (UTC); the simulation's default when empty")
+	to := fs.String("to", "", "a running server's URL: push the logs to its ingest endpoint (with an ingest token in VAULTWATCH_TOKEN)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: vaultwatch simulate --out DIR [flags]\n\nWrites an organisation's vault logs in the real formats, with attacks after the\nlearning days, DIR/labels.jsonl (one line per attack) and DIR/intel/.\n\nFlags:")
 		fs.PrintDefaults()
@@ -177,7 +178,13 @@ func simulate(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		LearningDays: *learning,
 		Formats:      strings.Split(*formats, ","),
 		IntelDir:     *intelDir,
+		To:           *to,
+		Token:        os.Getenv("VAULTWATCH_TOKEN"),
 		Stdout:       stdout,
+	}
+	if *to != "" && o.Token == "" {
+		fmt.Fprintln(stderr, "vaultwatch: simulate --to: set VAULTWATCH_TOKEN to an ingest token (vaultwatch tokens create NAME --source SOURCE)")
+		return 2
 	}
 	if *start != "" {
 		t, err := time.Parse(time.DateOnly, *start)

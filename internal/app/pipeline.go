@@ -156,6 +156,12 @@ func (p *pipeline) chunk(c source.Chunk) {
 		p.first = p.clock()
 	}
 	k := streamKey{c.Source, c.Origin}
+	if c.Line == 0 {
+		// Requests and messages have no lines to follow: one stream per
+		// source, so that a Vault request pairs with its response sent in
+		// the next request (pairs are found by request id).
+		k.origin = ""
+	}
 	ls := p.streams[k]
 	if ls == nil {
 		ls = &liveStream{}

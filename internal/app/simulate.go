@@ -40,6 +40,10 @@ type SimulateOptions struct {
 	// default.
 	Start time.Time
 
+	// To, when set, is a running server's address: the logs are then
+	// pushed to its ingest endpoint with Token, an ingest token.
+	To, Token string
+
 	Stdout io.Writer // the summary
 }
 
@@ -163,6 +167,16 @@ func Simulate(ctx context.Context, o SimulateOptions) error {
 	}
 	if o.Stdout != nil {
 		writeSimSummary(o.Stdout, so.Out, sum)
+	}
+	if o.To != "" {
+		res, err := Push(ctx, PushOptions{Dir: filepath.Join(so.Out, simulate.LogsDir), URL: o.To, Token: o.Token, Stdout: o.Stdout})
+		if err != nil {
+			return err
+		}
+		if o.Stdout != nil {
+			fmt.Fprintf(o.Stdout, "pushed to %s: %d requests, %d records, %d events, %d skipped, %d malformed\n",
+				o.To, res.Requests, res.Records, res.Events, res.Skipped, res.Malformed)
+		}
 	}
 	return nil
 }
