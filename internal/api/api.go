@@ -39,6 +39,9 @@ type Deps struct {
 	// Metrics counts requests and serves /metrics. Give the API and the
 	// pages the same one (NewMetrics); nil makes Routes create its own.
 	Metrics *Metrics
+	// RulesChanged is called after a suppression rule was created or
+	// changed, so that detection applies it at once; nil does nothing.
+	RulesChanged func()
 }
 
 // Baseline summarises what detection learned of one vault.
@@ -122,6 +125,12 @@ func Routes(d Deps) []Route {
 		{"GET", "/api/v1/events.csv", auth.RoleViewer, http.HandlerFunc(h.eventsCSV), "The same events as CSV, every page"},
 		{"GET", "/api/v1/sources", auth.RoleViewer, http.HandlerFunc(h.sources), "The live sources' health"},
 		{"GET", "/api/v1/stats/alerts", auth.RoleViewer, http.HandlerFunc(h.alertStats), "Alerts started over time, by severity"},
+		{"GET", "/api/v1/rules", auth.RoleViewer, http.HandlerFunc(h.rules), "Suppression rules, newest first, with their state"},
+		{"POST", "/api/v1/rules", auth.RoleResponder, http.HandlerFunc(h.createRule), "Create a suppression rule"},
+		{"POST", "/api/v1/rules/simulate", auth.RoleResponder, http.HandlerFunc(h.simulateRule), "Which past alerts a rule would have silenced"},
+		{"GET", "/api/v1/rules/{id}", auth.RoleViewer, http.HandlerFunc(h.rule), "One suppression rule (ETag = version)"},
+		{"PUT", "/api/v1/rules/{id}", auth.RoleResponder, http.HandlerFunc(h.updateRule), "Edit a suppression rule (If-Match required)"},
+		{"POST", "/api/v1/rules/{id}/expire", auth.RoleResponder, http.HandlerFunc(h.expireRule), "End a suppression rule now"},
 	}
 	for i := range rs {
 		rs[i].Handler = d.Metrics.Instrument(rs[i].MuxPattern(), rs[i].Handler)

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -23,6 +24,11 @@ func (s *Service) routes() http.Handler {
 		Logger:   s.log.With("component", "api"),
 	}
 	d.Metrics = api.NewMetrics(s.SourceStatus)
+	d.RulesChanged = func() {
+		if err := s.ReloadRules(context.Background()); err != nil {
+			s.log.Warn("suppression rules", "err", err)
+		}
+	}
 	d.Metrics.Registry.MustRegister(pipelineCollector{s})
 	for _, rs := range [][]api.Route{api.Routes(d), ui.Routes(d)} {
 		for _, r := range rs {
