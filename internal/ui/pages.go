@@ -147,6 +147,14 @@ func (h *handlers) alerts(w http.ResponseWriter, r *http.Request) {
 	check("type", string(aq.Type), data.Types)
 	check("severity", string(aq.Severity), data.Severities)
 	check("status", string(aq.Status), data.Statuses)
+	aq.SuppressedBy = form.Get("suppressed_by")
+	switch form.Get("suppressed") {
+	case "", "any":
+	case "no":
+		aq.Unsuppressed = true
+	default:
+		problems = append(problems, fmt.Sprintf("suppressed %q is not one of any, no", form.Get("suppressed")))
+	}
 	for _, f := range []struct {
 		name string
 		t    *time.Time

@@ -38,7 +38,7 @@ var templateFS embed.FS
 var staticFS embed.FS
 
 // pageNames are the templates, each rendered inside templates/base.html.
-var pageNames = []string{"overview", "alerts", "alert", "vault", "investigate", "login", "error"}
+var pageNames = []string{"overview", "alerts", "alert", "vault", "investigate", "login", "error", "rules", "rule"}
 
 // pages holds the parsed templates; parsed once, never changed.
 var pages = func() map[string]*template.Template {
@@ -64,6 +64,7 @@ var funcs = template.FuncMap{
 	"add":         func(a, b int) int { return a + b },
 	"label":       statusLabel,
 	"who":         who,
+	"ruleText":    ruleText,
 }
 
 // who names an alert's caller for a list: a person's UPN, a display name,
@@ -216,6 +217,12 @@ func Routes(d api.Deps) []api.Route {
 		{Method: "POST", Pattern: "/alerts/{id}/status", Role: auth.RoleResponder, Handler: http.HandlerFunc(p.setStatus), Summary: "Change an alert's status (form)"},
 		{Method: "GET", Pattern: "/vaults/{id...}", Role: auth.RoleViewer, Handler: http.HandlerFunc(p.vault), Summary: "One vault: alerts, activity, callers, baseline"},
 		{Method: "GET", Pattern: "/investigate", Role: auth.RoleViewer, Handler: http.HandlerFunc(p.investigate), Summary: "Every operation of a caller over a time range"},
+		{Method: "GET", Pattern: "/rules", Role: auth.RoleViewer, Handler: http.HandlerFunc(p.rules), Summary: "Suppression rules"},
+		{Method: "GET", Pattern: "/rules/new", Role: auth.RoleResponder, Handler: http.HandlerFunc(p.newRule), Summary: "A new suppression rule, from an alert when named"},
+		{Method: "POST", Pattern: "/rules", Role: auth.RoleResponder, Handler: http.HandlerFunc(p.saveRule), Summary: "Create or simulate a suppression rule (form)"},
+		{Method: "GET", Pattern: "/rules/{id}", Role: auth.RoleViewer, Handler: http.HandlerFunc(p.editRule), Summary: "One suppression rule"},
+		{Method: "POST", Pattern: "/rules/{id}", Role: auth.RoleResponder, Handler: http.HandlerFunc(p.saveRule), Summary: "Edit or simulate a suppression rule (form)"},
+		{Method: "POST", Pattern: "/rules/{id}/expire", Role: auth.RoleResponder, Handler: http.HandlerFunc(p.expireRule), Summary: "End a suppression rule now (form)"},
 		{Method: "GET", Pattern: "/static/", Role: "", Handler: cacheStatic(files), Summary: "Style sheet and script"},
 	}
 	for i := range rs {
