@@ -225,4 +225,3 @@ func ruleText(r store.Rule) string {
 	}
 	return strings.Join(parts, " and ")
 }
-
