@@ -24,6 +24,8 @@ Usage:
   vaultwatch users add|list        manage the server's users
   vaultwatch tokens create|list|revoke
                                     manage API tokens (machines, ingest)
+  vaultwatch suppress list|add|simulate|expire
+                                    manage suppression rules
   vaultwatch scan [flags] PATH...   read access logs (files, folders, - for stdin)
   vaultwatch simulate --out DIR     write realistic labelled vault logs with attacks
   vaultwatch score --labels FILE ALERTS.jsonl
@@ -50,6 +52,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return serve(ctx, args[1:], stdout, stderr)
 	case "users", "tokens":
 		return admin(ctx, args[0], args[1:], stdin, stdout, stderr)
+	case "suppress":
+		return suppressCmd(ctx, args[1:], stdout, stderr)
 	case "scan":
 		return scan(ctx, args[1:], stdin, stdout, stderr)
 	case "simulate":
@@ -392,6 +396,55 @@ func admin(ctx context.Context, kind string, args []string, stdin io.Reader, std
 		Password: os.Getenv("VAULTWATCH_PASSWORD"), Stdin: stdin, Stdout: stdout})
 	if err != nil {
 		fmt.Fprintf(stderr, "vaultwatch %s %s: %v\n", kind, verb, err)
+		if errors.Is(err, app.ErrUsage) {
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
+
+func suppressCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("suppress", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", app.DefaultDataDir, "the server's data folder")
+	typ := fs.String("type", "", "alert type the rule applies to (any when empty)")
+	var matchers listFlag
+	fs.Var(&matchers, "match", "matcher: 'FIELD OP VALUE' (OP =, !=, =~, cidr) or FIELD=VALUE (repeatable; all must match)")
+	reason := fs.String("reason", "other", "false-positive, benign-positive or other")
+	comment := fs.String("comment", "", "why")
+	author := fs.String("author", os.Getenv("USER"), "who makes the rule")
+	ends := fs.String("ends", "", "when the rule ends (RFC 3339 or YYYY-MM-DD); never when empty")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage:\n  vaultwatch suppress list [--data DIR]\n  vaultwatch suppress simulate --type T --match 'ip cidr 10.0.0.0/8' ...\n  vaultwatch suppress add --type T --match ... --reason R --comment C [--ends T]\n  vaultwatch suppress expire ID\n\nA running server applies changes within 30 seconds.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if len(args) == 0 {
+		fs.Usage()
+		return 2
+	}
+	verb := args[0]
+	if err := fs.Parse(interleave(fs, args[1:])); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	o := app.SuppressOptions{Verb: verb, Args: fs.Args(), DataDir: *data, Type: *typ, Matchers: matchers, Reason: *reason,
+		Comment: *comment, Author: *author, Stdout: stdout}
+	if o.Author == "" {
+		o.Author = "cli"
+	}
+	if *ends != "" {
+		t, err := parseTime(*ends)
+		if err != nil {
+			fmt.Fprintf(stderr, "vaultwatch suppress: --ends: %v\n", err)
+			return 2
+		}
+		o.Ends = t
+	}
+	if err := app.Suppress(ctx, o); err != nil {
+		fmt.Fprintf(stderr, "vaultwatch suppress %s: %v\n", verb, err)
 		if errors.Is(err, app.ErrUsage) {
 			return 2
 		}

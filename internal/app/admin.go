@@ -6,12 +6,16 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"vaultwatch/internal/alert"
 	"vaultwatch/internal/auth"
+	"vaultwatch/internal/store"
 	"vaultwatch/internal/store/sqlite"
+	"vaultwatch/internal/suppress"
 )
 
 // AdminOptions are the users and tokens commands, run on a server's data
@@ -112,4 +116,152 @@ func Admin(ctx context.Context, o AdminOptions) error {
 		return usageErr("unknown command %q", o.Kind+" "+o.Verb)
 	}
 	return nil
+}
+
+// SuppressOptions are the suppress command's, run on a server's data
+// folder; a running server picks changes up within 30 seconds.
+type SuppressOptions struct {
+	Verb     string   // list, add, simulate, expire
+	Args     []string // the rule id for expire
+	DataDir  string
+	Type     string
+	Matchers []string // "FIELD OP VALUE", OP one of = != =~ cidr
+	Reason   string
+	Comment  string
+	Author   string
+	Ends     time.Time
+	Stdout   io.Writer
+}
+
+// ParseMatcher reads "FIELD OP VALUE" ("ip cidr 10.0.0.0/8", "upn = a@b.c")
+// or the compact "FIELD=VALUE", "FIELD!=VALUE", "FIELD=~VALUE".
+func ParseMatcher(s string) (store.Matcher, error) {
+	if f := strings.Fields(s); len(f) >= 3 && slices.Contains([]string{"=", "!=", "=~", "cidr"}, f[1]) {
+		return store.Matcher{Field: f[0], Op: f[1], Value: strings.Join(f[2:], " ")}, nil
+	}
+	for _, op := range []string{"!=", "=~", "="} {
+		if field, value, ok := strings.Cut(s, op); ok && field != "" {
+			return store.Matcher{Field: strings.TrimSpace(field), Op: op, Value: strings.TrimSpace(value)}, nil
+		}
+	}
+	return store.Matcher{}, usageErr("matcher %q: want FIELD OP VALUE (OP one of =, !=, =~, cidr) or FIELD=VALUE", s)
+}
+
+// Suppress runs a suppress command.
+func Suppress(ctx context.Context, o SuppressOptions) error {
+	st, err := sqlite.Open(filepath.Join(o.DataDir, "vaultwatch.db"), sqlite.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	now := time.Now().UTC()
+	rule := func() (store.Rule, error) {
+		r := store.Rule{Type: alert.Type(o.Type), Reason: o.Reason, Comment: o.Comment, Author: o.Author,
+			StartsAt: now, EndsAt: o.Ends, CreatedAt: now, UpdatedAt: now, Matchers: []store.Matcher{}}
+		if r.Reason == "" {
+			r.Reason = suppress.ReasonOther
+		}
+		for _, m := range o.Matchers {
+			pm, err := ParseMatcher(m)
+			if err != nil {
+				return r, err
+			}
+			r.Matchers = append(r.Matchers, pm)
+		}
+		_, err := suppress.Compile(r)
+		return r, err
+	}
+	tw := tabwriter.NewWriter(o.Stdout, 0, 4, 2, ' ', 0)
+	defer tw.Flush()
+	switch o.Verb {
+	case "list":
+		rs, err := st.Rules(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(tw, "ID\tSTATE\tMATCHES\tREASON\tBY\tMATCHED\tLAST MATCHED\tENDS")
+		for _, r := range rs {
+			last, ends := "never", "never"
+			if !r.LastMatched.IsZero() {
+				last = r.LastMatched.Format(time.DateTime)
+			}
+			if !r.EndsAt.IsZero() {
+				ends = r.EndsAt.Format(time.DateTime)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.ID, suppress.State(&r, now), describeRule(r), r.Reason, r.Author, r.Matches, last, ends)
+		}
+	case "add":
+		r, err := rule()
+		if err != nil {
+			return err
+		}
+		r, err = st.CreateRule(ctx, r)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(o.Stdout, "rule %s added: %s\n", r.ID, describeRule(r))
+	case "simulate":
+		r, err := rule()
+		if err != nil {
+			return err
+		}
+		c, err := suppress.Compile(r)
+		if err != nil {
+			return err
+		}
+		var matched []alert.Alert
+		checked := 0
+		for off := 0; off < 10000; off += 500 {
+			page, err := st.Alerts(ctx, store.AlertQuery{Type: r.Type, Limit: 500, Offset: off})
+			if err != nil {
+				return err
+			}
+			for i := range page.Alerts {
+				checked++
+				if c.Matches(&page.Alerts[i].Alert) {
+					matched = append(matched, page.Alerts[i].Alert)
+				}
+			}
+			if len(page.Alerts) < 500 {
+				break
+			}
+		}
+		fmt.Fprintf(o.Stdout, "of the %d newest alerts, %d would have been silenced by %s\n", checked, len(matched), describeRule(r))
+		if len(matched) > 0 {
+			alert.WriteTable(o.Stdout, matched)
+		}
+	case "expire":
+		if len(o.Args) != 1 {
+			return usageErr("expire takes one rule id")
+		}
+		r, err := st.Rule(ctx, o.Args[0])
+		if err != nil {
+			return err
+		}
+		if r.EndsAt.IsZero() || r.EndsAt.After(now) {
+			r.EndsAt = now
+		}
+		if r.StartsAt.After(r.EndsAt) {
+			r.StartsAt = r.EndsAt
+		}
+		r.UpdatedAt = now
+		if _, err := st.UpdateRule(ctx, r, r.Version); err != nil {
+			return err
+		}
+		fmt.Fprintf(o.Stdout, "rule %s ended\n", r.ID)
+	default:
+		return usageErr("unknown command suppress %q: want list, add, simulate or expire", o.Verb)
+	}
+	return nil
+}
+
+func describeRule(r store.Rule) string {
+	var parts []string
+	if r.Type != "" {
+		parts = append(parts, "type = "+string(r.Type))
+	}
+	for _, m := range r.Matchers {
+		parts = append(parts, m.Field+" "+m.Op+" "+m.Value)
+	}
+	return strings.Join(parts, " and ")
 }

@@ -206,6 +206,8 @@ func (s *Service) Run(ctx context.Context) error {
 	go func() { httpErr <- s.srv.Serve(s.ln) }()
 	prune := time.NewTicker(time.Hour)
 	defer prune.Stop()
+	rules := time.NewTicker(30 * time.Second) // rules changed by the CLI
+	defer rules.Stop()
 
 	var err error
 loop:
@@ -219,6 +221,10 @@ loop:
 		case err = <-pipeErr:
 			pipeErr <- err // keep it for the shutdown below
 			break loop
+		case <-rules.C:
+			if err := s.ReloadRules(ctx); err != nil {
+				s.log.Warn("suppression rules", "err", err)
+			}
 		case <-prune.C:
 			if n, perr := s.store.Prune(ctx, s.opts.Clock()); perr != nil {
 				s.log.Error("pruning the store", "err", perr)
