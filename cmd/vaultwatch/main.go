@@ -26,6 +26,8 @@ Usage:
                                     manage API tokens (machines, ingest)
   vaultwatch suppress list|add|simulate|expire
                                     manage suppression rules
+  vaultwatch alerts sample [--type T]
+                                    make sample alerts on a running server
   vaultwatch scan [flags] PATH...   read access logs (files, folders, - for stdin)
   vaultwatch simulate --out DIR     write realistic labelled vault logs with attacks
   vaultwatch score --labels FILE ALERTS.jsonl
@@ -54,6 +56,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return admin(ctx, args[0], args[1:], stdin, stdout, stderr)
 	case "suppress":
 		return suppressCmd(ctx, args[1:], stdout, stderr)
+	case "alerts":
+		return alertsCmd(ctx, args[1:], stdout, stderr)
 	case "scan":
 		return scan(ctx, args[1:], stdin, stdout, stderr)
 	case "simulate":
@@ -448,6 +452,38 @@ func suppressCmd(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		if errors.Is(err, app.ErrUsage) {
 			return 2
 		}
+		return 1
+	}
+	return 0
+}
+
+func alertsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("alerts", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	server := fs.String("server", "http://"+app.DefaultListen+"/", "the running server")
+	var types listFlag
+	fs.Var(&types, "type", "alert type (repeatable); one of each type when absent")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: vaultwatch alerts sample [--type T] [--server URL]\n\nAsks a running server to make clearly marked sample alerts and send them through every\nnotification and export, to check the whole path. Needs an admin token in VAULTWATCH_TOKEN.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if len(args) == 0 || args[0] != "sample" {
+		fs.Usage()
+		return 2
+	}
+	if err := fs.Parse(interleave(fs, args[1:])); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	token := os.Getenv("VAULTWATCH_TOKEN")
+	if token == "" {
+		fmt.Fprintln(stderr, "vaultwatch alerts sample: set VAULTWATCH_TOKEN to an admin token (vaultwatch tokens create NAME --role admin)")
+		return 2
+	}
+	if err := app.RequestSamples(ctx, app.SampleOptions{Server: *server, Token: token, Types: types, Stdout: stdout}); err != nil {
+		fmt.Fprintf(stderr, "vaultwatch alerts sample: %v\n", err)
 		return 1
 	}
 	return 0

@@ -183,3 +183,27 @@ func TestFirstEntity(t *testing.T) {
 		}
 	}
 }
+
+func TestSamples(t *testing.T) {
+	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	all, err := Samples(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != len(Catalogue()) {
+		t.Fatalf("%d samples, want one per type (%d)", len(all), len(Catalogue()))
+	}
+	seen := map[string]bool{}
+	for _, a := range all {
+		if !a.Sample || !strings.HasPrefix(a.Title, "[SAMPLE] ") || !strings.Contains(a.Explanation, "sample alert") {
+			t.Errorf("%s is not marked as a sample: %+v", a.Type, a)
+		}
+		if len(a.Remediation) != 4 || len(a.Tactics) == 0 || a.Severity == "" || seen[a.ID] {
+			t.Errorf("%s: not filled in like a real alert, or its id is not unique", a.Type)
+		}
+		seen[a.ID] = true
+	}
+	if _, err := Samples(now, "no-such-type"); err == nil {
+		t.Error("an unknown type made a sample")
+	}
+}

@@ -12,11 +12,13 @@
 package api
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"time"
 
+	"vaultwatch/internal/alert"
 	"vaultwatch/internal/auth"
 	"vaultwatch/internal/source"
 	"vaultwatch/internal/store"
@@ -42,6 +44,10 @@ type Deps struct {
 	// RulesChanged is called after a suppression rule was created or
 	// changed, so that detection applies it at once; nil does nothing.
 	RulesChanged func()
+	// SampleAlerts stores sample alerts of the given types (every type
+	// when none) through the server's alert path; nil when the server
+	// offers none.
+	SampleAlerts func(ctx context.Context, types []alert.Type) ([]alert.Alert, error)
 }
 
 // Baseline summarises what detection learned of one vault.
@@ -125,6 +131,7 @@ func Routes(d Deps) []Route {
 		{"GET", "/api/v1/events.csv", auth.RoleViewer, http.HandlerFunc(h.eventsCSV), "The same events as CSV, every page"},
 		{"GET", "/api/v1/sources", auth.RoleViewer, http.HandlerFunc(h.sources), "The live sources' health"},
 		{"GET", "/api/v1/stats/alerts", auth.RoleViewer, http.HandlerFunc(h.alertStats), "Alerts started over time, by severity"},
+		{"POST", "/api/v1/alerts/sample", auth.RoleAdmin, http.HandlerFunc(h.sampleAlerts), "Make sample alerts to check notifications and exports"},
 		{"GET", "/api/v1/rules", auth.RoleViewer, http.HandlerFunc(h.rules), "Suppression rules, newest first, with their state"},
 		{"POST", "/api/v1/rules", auth.RoleResponder, http.HandlerFunc(h.createRule), "Create a suppression rule"},
 		{"POST", "/api/v1/rules/simulate", auth.RoleResponder, http.HandlerFunc(h.simulateRule), "Which past alerts a rule would have silenced"},

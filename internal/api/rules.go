@@ -316,3 +316,44 @@ func (h *handlers) simulateRule(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, res)
 }
+
+// SampleRequest is the body of a sample-alert request.
+type SampleRequest struct {
+	Types []alert.Type `json:"types,omitempty"` // every type when empty
+}
+
+func (h *handlers) sampleAlerts(w http.ResponseWriter, r *http.Request) {
+	if h.d.SampleAlerts == nil {
+		writeError(w, http.StatusNotImplemented, "this server makes no sample alerts")
+		return
+	}
+	var req SampleRequest
+	if r.ContentLength != 0 {
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+			writeError(w, http.StatusUnsupportedMediaType, "the body must be JSON (Content-Type: application/json)")
+			return
+		}
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil {
+			writeError(w, http.StatusBadRequest, "body: "+err.Error())
+			return
+		}
+	}
+	for _, t := range req.Types {
+		if _, ok := alert.Lookup(t); !ok {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("types: unknown alert type %q", t))
+			return
+		}
+	}
+	as, err := h.d.SampleAlerts(r.Context(), req.Types)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	ids := make([]string, len(as))
+	for i, a := range as {
+		ids[i] = a.ID
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"alerts": ids})
+}

@@ -2,9 +2,12 @@ package app
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -264,4 +267,46 @@ func describeRule(r store.Rule) string {
 		parts = append(parts, m.Field+" "+m.Op+" "+m.Value)
 	}
 	return strings.Join(parts, " and ")
+}
+
+// SampleOptions are the alerts sample command's: it asks a running server
+// (an admin token) to make sample alerts.
+type SampleOptions struct {
+	Server string // e.g. http://127.0.0.1:8080/
+	Token  string
+	Types  []string
+	Client *http.Client
+	Stdout io.Writer
+}
+
+// RequestSamples asks the server for sample alerts and prints their ids.
+func RequestSamples(ctx context.Context, o SampleOptions) error {
+	if o.Client == nil {
+		o.Client = &http.Client{Timeout: time.Minute}
+	}
+	body, _ := json.Marshal(map[string]any{"types": o.Types})
+	req, err := http.NewRequestWithContext(ctx, "POST", strings.TrimSuffix(o.Server, "/")+"/api/v1/alerts/sample", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+o.Token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := o.Client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var reply struct {
+		Alerts []string
+		Error  string
+	}
+	json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&reply)
+	if resp.StatusCode != http.StatusCreated {
+		return fmt.Errorf("%s: %s %s", req.URL, resp.Status, reply.Error)
+	}
+	fmt.Fprintf(o.Stdout, "%d sample alert(s) made and sent to every notification and export:\n", len(reply.Alerts))
+	for _, id := range reply.Alerts {
+		fmt.Fprintln(o.Stdout, " ", id)
+	}
+	return nil
 }

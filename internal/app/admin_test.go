@@ -79,3 +79,22 @@ func TestSuppressCommands(t *testing.T) {
 		t.Error("a bad cidr was accepted")
 	}
 }
+
+func TestRequestSamples(t *testing.T) {
+	ts := startService(t, t.TempDir(), t.TempDir())
+	defer ts.stop(t)
+	admin, _, err := ts.Auth().CreateToken(context.Background(), "admin-cli", "admin", "", "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := RequestSamples(context.Background(), SampleOptions{Server: ts.URL(), Token: admin, Types: []string{"tor-access"}, Stdout: &out}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "1 sample alert(s)") {
+		t.Errorf("output %q", out.String())
+	}
+	if err := RequestSamples(context.Background(), SampleOptions{Server: ts.URL(), Token: ts.token, Stdout: &out}); err == nil {
+		t.Error("a responder token made samples")
+	}
+}

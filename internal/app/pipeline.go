@@ -58,6 +58,31 @@ type pipeline struct {
 	baselines atomic.Pointer[map[string]detect.VaultBaseline]
 	// rules are the suppression rules, replaced whenever they change.
 	rules atomic.Pointer[suppress.Set]
+	// inject takes alerts made outside detection (samples) into the next
+	// batch, committed at once.
+	inject chan injectReq
+}
+
+type injectReq struct {
+	alerts []*alert.Alert
+	done   chan error
+}
+
+// Inject stores alerts made outside detection through the pipeline, as
+// detection's are stored, and returns once they are committed.
+func (p *pipeline) Inject(ctx context.Context, alerts []*alert.Alert) error {
+	req := injectReq{alerts, make(chan error, 1)}
+	select {
+	case p.inject <- req:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-req.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // maxBaselineEntries caps the callers and networks a vault's summary lists.
@@ -99,6 +124,7 @@ func newPipeline(engine *detect.Engine, st store.Store, log *slog.Logger, clock 
 		engine: engine, store: st, log: log, clock: clock,
 		maxEvents: 5000, maxDelay: 200 * time.Millisecond, stateEvery: 30 * time.Second, idleFlush: 5 * time.Second,
 		streams: map[streamKey]*liveStream{},
+		inject:  make(chan injectReq),
 		stats:   auditlog.NewStats(),
 		alerts:  map[string]*alert.Alert{},
 		cursors: map[streamKey]store.Cursor{},
@@ -136,6 +162,15 @@ func (p *pipeline) run(ctx context.Context, in <-chan source.Chunk) error {
 				if err := p.commit(ctx, false); err != nil {
 					return err
 				}
+			}
+		case req := <-p.inject:
+			for _, a := range req.alerts {
+				p.alerts[a.ID] = a
+			}
+			err := p.commit(ctx, false)
+			req.done <- err
+			if err != nil {
+				return err
 			}
 		case <-tick.C:
 			p.flushIdle()

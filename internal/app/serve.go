@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"vaultwatch/internal/alert"
 	"vaultwatch/internal/auth"
 	"vaultwatch/internal/detect"
 	"vaultwatch/internal/intel"
@@ -393,4 +394,22 @@ func (s *Service) ReloadRules(ctx context.Context) error {
 	set, err := suppress.NewSet(rules)
 	s.pipeline.rules.Store(set)
 	return err
+}
+
+// SampleAlerts stores one clearly marked sample alert of each type (or of
+// the given types) through the pipeline, so that they reach the pages and,
+// as every new alert, the notifications and exports.
+func (s *Service) SampleAlerts(ctx context.Context, types []alert.Type) ([]alert.Alert, error) {
+	as, err := alert.Samples(s.opts.Clock(), types...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", store.ErrInvalid, err)
+	}
+	ptrs := make([]*alert.Alert, len(as))
+	for i := range as {
+		ptrs[i] = &as[i]
+	}
+	if err := s.pipeline.Inject(ctx, ptrs); err != nil {
+		return nil, err
+	}
+	return as, nil
 }

@@ -24,6 +24,7 @@ func (s *Service) routes() http.Handler {
 		Logger:   s.log.With("component", "api"),
 	}
 	d.Metrics = api.NewMetrics(s.SourceStatus)
+	d.SampleAlerts = s.SampleAlerts
 	d.RulesChanged = func() {
 		if err := s.ReloadRules(context.Background()); err != nil {
 			s.log.Warn("suppression rules", "err", err)

@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"vaultwatch/internal/alert"
 	"vaultwatch/internal/auth"
 	"vaultwatch/internal/store"
 	"vaultwatch/internal/testutil"
@@ -410,6 +411,56 @@ func TestServeMetrics(t *testing.T) {
 	for _, want := range []string{"vaultwatch_pipeline_events_total 50", "vaultwatch_pipeline_malformed_records_total 1", `source="logs"`} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}
+
+// TestServeSampleAlerts makes sample alerts through the API as an admin:
+// one per type, stored like real ones and marked; a responder may not.
+func TestServeSampleAlerts(t *testing.T) {
+	ts := startService(t, t.TempDir(), t.TempDir())
+	defer ts.stop(t)
+	admin, _, err := ts.Auth().CreateToken(context.Background(), "admin-ci", auth.RoleAdmin, "", "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	post := func(token, body string) int {
+		req, _ := http.NewRequest("POST", ts.URL()+"api/v1/alerts/sample", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post(ts.token, "{}"); code != http.StatusForbidden {
+		t.Errorf("a responder made samples: %d", code)
+	}
+	if code := post(admin, `{"types":["nope"]}`); code != http.StatusBadRequest {
+		t.Errorf("unknown type: %d", code)
+	}
+	if code := post(admin, "{}"); code != http.StatusCreated {
+		t.Fatalf("samples: %d", code)
+	}
+	var list struct {
+		Alerts []struct {
+			Alert struct {
+				Type   string `json:"type"`
+				Title  string `json:"title"`
+				Sample bool   `json:"sample"`
+			} `json:"alert"`
+		} `json:"alerts"`
+		Total int `json:"total"`
+	}
+	ts.get(t, "/api/v1/alerts?limit=100", &list)
+	if list.Total != len(alert.Catalogue()) {
+		t.Fatalf("%d alerts stored, want one per type (%d)", list.Total, len(alert.Catalogue()))
+	}
+	for _, a := range list.Alerts {
+		if !a.Alert.Sample || !strings.HasPrefix(a.Alert.Title, "[SAMPLE]") {
+			t.Errorf("%s not marked as a sample", a.Alert.Type)
 		}
 	}
 }

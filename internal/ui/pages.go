@@ -126,6 +126,7 @@ type alertsData struct {
 	Limit      int
 	Prev, Next string
 	Shown      int
+	Notice     string
 }
 
 // alertsPage is the list's page size.
@@ -134,6 +135,9 @@ const alertsPage = 50
 func (h *handlers) alerts(w http.ResponseWriter, r *http.Request) {
 	form := r.URL.Query()
 	data := alertsData{Form: form, Types: api.AlertTypes(), Severities: api.Severities, Statuses: api.Statuses(), Limit: alertsPage}
+	if form.Get("notice") == "samples" {
+		data.Notice = "Sample alerts were made and sent like real ones to every notification and export; they are marked [SAMPLE] and sit on the vault kv-vaultwatch-sample."
+	}
 	var problems []string
 	aq := store.AlertQuery{
 		Vault: form.Get("vault"), Entity: strings.TrimSpace(form.Get("entity")), Limit: alertsPage,

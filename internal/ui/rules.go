@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -224,4 +225,31 @@ func ruleText(r store.Rule) string {
 		parts = append(parts, m.Field+" "+m.Op+" "+m.Value)
 	}
 	return strings.Join(parts, " and ")
+}
+
+// sampleAlerts makes one sample alert of each type (or of the form's type)
+// and shows them in the list.
+func (h *handlers) sampleAlerts(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	if err := r.ParseForm(); err != nil {
+		h.problem(w, r, http.StatusBadRequest, "The form could not be read: "+err.Error())
+		return
+	}
+	if h.d.SampleAlerts == nil {
+		h.problem(w, r, http.StatusNotImplemented, "This server makes no sample alerts.")
+		return
+	}
+	var types []alert.Type
+	if t := r.PostForm.Get("type"); t != "" {
+		if _, ok := alert.Lookup(alert.Type(t)); !ok {
+			h.problem(w, r, http.StatusBadRequest, fmt.Sprintf("Unknown alert type %q.", t))
+			return
+		}
+		types = append(types, alert.Type(t))
+	}
+	if _, err := h.d.SampleAlerts(r.Context(), types); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/alerts?notice=samples&vault="+url.QueryEscape(alert.SampleVault.ID), http.StatusSeeOther)
 }

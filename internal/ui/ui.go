@@ -152,6 +152,7 @@ type view struct {
 	// SignedIn is false on the login page.
 	SignedIn   bool
 	CanRespond bool
+	IsAdmin    bool
 	Data       any
 }
 
@@ -161,6 +162,7 @@ func render(w http.ResponseWriter, r *http.Request, log *slog.Logger, code int, 
 	if p, ok := auth.From(r.Context()); ok {
 		v.User, v.SignedIn = p, p.Name != ""
 		v.CanRespond = auth.Allows(p.Role, auth.RoleResponder)
+		v.IsAdmin = auth.Allows(p.Role, auth.RoleAdmin)
 	}
 	var buf bytes.Buffer
 	if err := pages[name].ExecuteTemplate(&buf, "layout", v); err != nil {
@@ -217,6 +219,7 @@ func Routes(d api.Deps) []api.Route {
 		{Method: "POST", Pattern: "/alerts/{id}/status", Role: auth.RoleResponder, Handler: http.HandlerFunc(p.setStatus), Summary: "Change an alert's status (form)"},
 		{Method: "GET", Pattern: "/vaults/{id...}", Role: auth.RoleViewer, Handler: http.HandlerFunc(p.vault), Summary: "One vault: alerts, activity, callers, baseline"},
 		{Method: "GET", Pattern: "/investigate", Role: auth.RoleViewer, Handler: http.HandlerFunc(p.investigate), Summary: "Every operation of a caller over a time range"},
+		{Method: "POST", Pattern: "/alerts/sample", Role: auth.RoleAdmin, Handler: http.HandlerFunc(p.sampleAlerts), Summary: "Make sample alerts (form)"},
 		{Method: "GET", Pattern: "/rules", Role: auth.RoleViewer, Handler: http.HandlerFunc(p.rules), Summary: "Suppression rules"},
 		{Method: "GET", Pattern: "/rules/new", Role: auth.RoleResponder, Handler: http.HandlerFunc(p.newRule), Summary: "A new suppression rule, from an alert when named"},
 		{Method: "POST", Pattern: "/rules", Role: auth.RoleResponder, Handler: http.HandlerFunc(p.saveRule), Summary: "Create or simulate a suppression rule (form)"},
