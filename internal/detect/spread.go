@@ -23,6 +23,11 @@ type spread struct {
 	vaults map[string]spreadVault // vault id -> last touch in the window
 	peak   int                    // largest count while learning
 	known  map[string]time.Time   // first touch of each vault
+	// The counts of the last full count, exact until until: no vault
+	// leaves the window, and no vault stops being fresh, before it. A
+	// cache, not state: zero until means "count".
+	n, fresh int
+	until    time.Time
 }
 
 type spreadVault struct {
@@ -50,6 +55,7 @@ func (s *vaultSpread) touch(principal string, v event.Vault, t, since time.Time,
 		sp = &spread{first: since, vaults: map[string]spreadVault{}, known: map[string]time.Time{}}
 		s.m[principal] = sp
 	}
+	_, inWindow := sp.vaults[v.ID]
 	sp.vaults[v.ID] = spreadVault{v, t}
 	if ft, ok := sp.known[v.ID]; (!ok && len(sp.known) < 4096) || t.Before(ft) {
 		sp.known[v.ID] = t
@@ -60,22 +66,52 @@ func (s *vaultSpread) touch(principal string, v event.Vault, t, since time.Time,
 	if learned && len(sp.vaults) < s.min {
 		// Fewer vaults than could ever matter, stale ones included: no
 		// need to count.
+		if !inWindow {
+			sp.until = time.Time{}
+		}
 		return len(sp.vaults), 0, peak, learned
 	}
-	for id, x := range sp.vaults {
-		if t.Sub(x.t) > s.window {
-			delete(sp.vaults, id)
-			continue
+	if !sp.until.IsZero() && t.Before(sp.until) {
+		// Nothing left the window since the last count: add this vault if
+		// it is new to the window.
+		if !inWindow {
+			sp.n++
+			if ft, ok := sp.known[v.ID]; !ok || t.Sub(ft) <= s.window {
+				sp.fresh++
+				if ok {
+					sp.until = minTime(sp.until, ft.Add(s.window+1))
+				}
+			}
 		}
-		n++
-		if ft, ok := sp.known[id]; !ok || t.Sub(ft) <= s.window {
-			fresh++
+	} else {
+		sp.n, sp.fresh, sp.until = 0, 0, t.Add(s.window+1)
+		for id, x := range sp.vaults {
+			if t.Sub(x.t) > s.window {
+				delete(sp.vaults, id)
+				continue
+			}
+			sp.n++
+			sp.until = minTime(sp.until, x.t.Add(s.window+1))
+			if ft, ok := sp.known[id]; !ok || t.Sub(ft) <= s.window {
+				sp.fresh++
+				if ok {
+					sp.until = minTime(sp.until, ft.Add(s.window+1))
+				}
+			}
 		}
 	}
+	n, fresh = sp.n, sp.fresh
 	if !learned {
 		sp.peak = max(sp.peak, n)
 	}
 	return n, fresh, peak, learned
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // others lists the principal's vaults within the window but v.

@@ -100,7 +100,7 @@ var stateFields = map[string]string{
 	"recentRead":          "family vault t",
 	"ManyVaults":          "-MinVaults -Window ok no",
 	"vaultSpread":         "window min m",
-	"spread":              "first vaults peak known",
+	"spread":              "first vaults peak known n fresh until",
 	"spreadVault":         "v t",
 	"UnusualUserDenied":   "used",
 	"PolicyChangeThenGet": "-Window changes objs",
@@ -1189,7 +1189,7 @@ func (d *CrossProvider) loadState(r *stateReader) (func(), error) {
 }
 
 func (d *ManyVaults) saveState(w *stateWriter) {
-	w.uvarint(1)
+	w.uvarint(2)
 	w.bool(d.ok != nil)
 	if d.ok == nil {
 		return
@@ -1201,7 +1201,7 @@ func (d *ManyVaults) saveState(w *stateWriter) {
 }
 
 func (d *ManyVaults) loadState(r *stateReader) (func(), error) {
-	r.version(1)
+	r.version(2)
 	if !r.bool() {
 		return func() { d.ok, d.no = nil, nil }, r.err
 	}
@@ -1224,6 +1224,9 @@ func (s *vaultSpread) save(w *stateWriter) {
 		w.str(p)
 		w.time(sp.first)
 		w.int(sp.peak)
+		w.int(sp.n)
+		w.int(sp.fresh)
+		w.time(sp.until)
 		ids := sortedKeys(sp.vaults, hashStr, cmpString)
 		w.count(len(ids))
 		for _, id := range ids {
@@ -1246,7 +1249,7 @@ func loadVaultSpread(r *stateReader) *vaultSpread {
 	s.m = make(map[string]*spread, n)
 	for range n {
 		p := r.str()
-		sp := &spread{first: r.time(), peak: r.int()}
+		sp := &spread{first: r.time(), peak: r.int(), n: r.int(), fresh: r.int(), until: r.time()}
 		nv := r.count()
 		sp.vaults = make(map[string]spreadVault, nv)
 		for range nv {
