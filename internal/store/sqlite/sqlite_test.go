@@ -70,7 +70,7 @@ func TestReopen(t *testing.T) {
 	for range 2 { // reopening twice: the migrations run once
 		db = open(t, path)
 		v, err := db.SchemaVersion(ctx)
-		if err != nil || v != 1 {
+		if err != nil || v != 2 { // 0001_init, 0002_outbox
 			t.Fatalf("schema version %d, %v", v, err)
 		}
 		p, err := db.Events(ctx, store.EventQuery{})
