@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -12,6 +13,10 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"vaultwatch/internal/export/exports"
+	"vaultwatch/internal/notify"
+	"vaultwatch/internal/notify/email"
+	"vaultwatch/internal/notify/webhook"
 	"vaultwatch/internal/source/kafka"
 )
 
@@ -32,6 +37,21 @@ type ServeConfig struct {
 	Detection DetectionConfig `yaml:"detection"`
 	// Sources are where access logs come from.
 	Sources []SourceConfig `yaml:"sources"`
+	// Notifications are the e-mails and webhooks sent for new alerts.
+	Notifications NotificationsConfig `yaml:"notifications"`
+	// Exports stream alerts, status changes and snapshots elsewhere.
+	Exports []exports.Config `yaml:"exports"`
+}
+
+// NotificationsConfig configures e-mail and webhook notifications.
+type NotificationsConfig struct {
+	// BaseURL is where people open the pages, for links in messages
+	// (e.g. https://vaultwatch.example.com).
+	BaseURL    string               `yaml:"base_url"`
+	SMTP       *email.Settings      `yaml:"smtp"`
+	Recipients notify.Routes        `yaml:"recipients"`
+	RateLimits notify.LimitSettings `yaml:"rate_limits"`
+	Webhooks   []webhook.Settings   `yaml:"webhooks"`
 }
 
 // TLSFiles names a PEM certificate (chain) and its key.
@@ -220,6 +240,33 @@ func (c *ServeConfig) Validate() error {
 		default:
 			errs = append(errs, fmt.Errorf("%s: unknown type %q (want file, http, socket or kafka)", where, s.Type))
 		}
+	}
+	n := &c.Notifications
+	if len(n.Recipients) > 0 && n.SMTP == nil {
+		errs = append(errs, errors.New("notifications: recipients need an smtp block"))
+	}
+	if err := n.Recipients.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("notifications.recipients: %w", err))
+	}
+	if err := n.RateLimits.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("notifications.rate_limits: %w", err))
+	}
+	hooks := map[string]bool{}
+	for i, h := range n.Webhooks {
+		if h.Name == "" {
+			errs = append(errs, fmt.Errorf("notifications.webhooks[%d]: no name", i))
+		} else if hooks[h.Name] {
+			errs = append(errs, fmt.Errorf("notifications.webhooks[%d]: the name %q is used twice", i, h.Name))
+		}
+		hooks[h.Name] = true
+	}
+	if n.BaseURL != "" {
+		if u, err := url.Parse(n.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("notifications.base_url %q: want http(s)://host[:port]", n.BaseURL))
+		}
+	}
+	if err := exports.ValidateAll(c.Exports); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -61,6 +61,8 @@ type pipeline struct {
 	// inject takes alerts made outside detection (samples) into the next
 	// batch, committed at once.
 	inject chan injectReq
+	// kick tells the outbound stages that alerts were committed.
+	kick chan struct{}
 }
 
 type injectReq struct {
@@ -125,6 +127,7 @@ func newPipeline(engine *detect.Engine, st store.Store, log *slog.Logger, clock 
 		maxEvents: 5000, maxDelay: 200 * time.Millisecond, stateEvery: 30 * time.Second, idleFlush: 5 * time.Second,
 		streams: map[streamKey]*liveStream{},
 		inject:  make(chan injectReq),
+		kick:    make(chan struct{}, 1),
 		stats:   auditlog.NewStats(),
 		alerts:  map[string]*alert.Alert{},
 		cursors: map[streamKey]store.Cursor{},
@@ -323,6 +326,12 @@ func (p *pipeline) commit(ctx context.Context, final bool) error {
 	if b.State != nil {
 		p.lastState = now
 		p.refreshBaselines(now)
+	}
+	if len(b.Alerts) > 0 {
+		select {
+		case p.kick <- struct{}{}:
+		default:
+		}
 	}
 	p.events = p.events[:0]
 	clear(p.alerts)

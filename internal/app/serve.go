@@ -19,6 +19,7 @@ import (
 	"vaultwatch/internal/auth"
 	"vaultwatch/internal/detect"
 	"vaultwatch/internal/intel"
+	"vaultwatch/internal/notify"
 	"vaultwatch/internal/simulate"
 	"vaultwatch/internal/source"
 	"vaultwatch/internal/source/file"
@@ -43,6 +44,9 @@ type ServeOptions struct {
 	Logger        *slog.Logger
 	// Clock is the time of "now" for sessions and batches (default time.Now).
 	Clock func() time.Time
+	// NotifyBackoff is the notifications' retry schedule (default: 10 s
+	// doubling to 10 minutes, for a day).
+	NotifyBackoff notify.Backoff
 }
 
 // Service is a running vaultwatch server: the store, the detection engine
@@ -58,6 +62,7 @@ type Service struct {
 	pipeline *pipeline
 	sources  []source.Source
 	ingest   map[string]*httpingest.Handler
+	out      *outbound // nil without notifications and exports
 	ln       net.Listener
 	srv      *http.Server
 	started  time.Time
@@ -131,6 +136,13 @@ func NewService(ctx context.Context, o ServeOptions) (s *Service, err error) {
 	}
 
 	s.pipeline.refreshBaselines(o.Clock())
+	if s.out, err = newOutbound(st, cfg, o.Logger.With("component", "outbound"), o.Clock, Version); err != nil {
+		return nil, err
+	}
+	if s.out != nil {
+		s.out.back = o.NotifyBackoff
+		cleanup = append(cleanup, s.out.close)
+	}
 	if err := s.ReloadRules(ctx); err != nil {
 		s.log.Warn("suppression rules", "err", err)
 	}
@@ -199,6 +211,14 @@ func (s *Service) Run(ctx context.Context) error {
 
 	pipeErr := make(chan error, 1)
 	go func() { pipeErr <- s.pipeline.run(pipeCtx, chunks) }()
+	outCtx, stopOut := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopOut()
+	outDone := make(chan struct{})
+	if s.out != nil {
+		go func() { s.out.run(outCtx, s.pipeline.kick); close(outDone) }()
+	} else {
+		close(outDone)
+	}
 	var wg sync.WaitGroup
 	for _, src := range s.sources {
 		wg.Go(func() { s.supervise(srcCtx, src, chunks) })
@@ -245,6 +265,8 @@ loop:
 	if perr := <-pipeErr; perr != nil && err == nil {
 		err = fmt.Errorf("pipeline: %w", perr)
 	}
+	stopOut()
+	<-outDone
 	if s.intel != nil {
 		s.intel.Close()
 	}

@@ -115,6 +115,9 @@ func (s *Sink) Name() string { return s.cfg.Name }
 
 // open opens the file, repairs a torn last line and notes its size and age.
 func (s *Sink) open() error {
+	if err := os.MkdirAll(filepath.Dir(s.cfg.Path), 0o700); err != nil {
+		return fmt.Errorf("file export %s: %w", s.cfg.Name, err)
+	}
 	f, err := os.OpenFile(s.cfg.Path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("file export %s: %w", s.cfg.Name, err)

@@ -275,8 +275,19 @@ func TestConfigValidate(t *testing.T) {
 			t.Errorf("Validate: %v, want %s named", err, w)
 		}
 	}
-	if _, err := New(Config{Path: filepath.Join(t.TempDir(), "missing", "a.jsonl")}); err == nil {
-		t.Error("a file in a missing folder opened")
+	// A missing folder is made (owner only); a path under a file is not.
+	dir := t.TempDir()
+	s, err := New(Config{Path: filepath.Join(dir, "missing", "a.jsonl")})
+	if err != nil {
+		t.Fatalf("a file in a missing folder: %v", err)
+	}
+	s.Close()
+	if fi, err := os.Stat(filepath.Join(dir, "missing")); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("the folder made: %v %v, want mode 0700", fi, err)
+	}
+	os.WriteFile(filepath.Join(dir, "file"), nil, 0o600)
+	if _, err := New(Config{Path: filepath.Join(dir, "file", "a.jsonl")}); err == nil {
+		t.Error("a file under a file opened")
 	}
 }
 
