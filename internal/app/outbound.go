@@ -443,4 +443,3 @@ func (o *outbound) Counters() outboundCounters {
 	defer o.mu.Unlock()
 	return o.counters
 }
-
