@@ -227,23 +227,31 @@ func upsertAlert(ctx context.Context, tx *sql.Tx, a *alert.Alert, b *store.Batch
 	}
 	now := ns(b.Now)
 	rule := b.Suppressed[a.ID]
+	// A silenced alert is stored dismissed, saying by which rule; never
+	// deleted.
+	status, comment := store.StatusActive, ""
+	if rule != "" {
+		status, comment = store.StatusDismissed, "suppressed by rule "+rule
+	}
 	var was string
+	existed := false
 	switch err := tx.QueryRowContext(ctx, `SELECT suppressed_by FROM alerts WHERE id = ?`, a.ID).Scan(&was); {
 	case errors.Is(err, sql.ErrNoRows):
 		if _, err := tx.ExecContext(ctx, `INSERT INTO alerts (id, type, severity, vault_id, start_t, end_t,
 			status, version, created_t, updated_t, status_by, suppressed_by, doc)
 			VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)`,
 			a.ID, string(a.Type), string(a.Severity), a.Vault.ID, ns(a.StartTime), ns(a.EndTime),
-			string(store.StatusActive), now, now, store.SystemActor, rule, doc); err != nil {
+			string(status), now, now, store.SystemActor, rule, doc); err != nil {
 			return fmt.Errorf("%s: %w", a.ID, err)
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO alert_history (alert_id, status, actor, comment, at)
-			VALUES (?, ?, ?, '', ?)`, a.ID, string(store.StatusActive), store.SystemActor, now); err != nil {
+			VALUES (?, ?, ?, ?, ?)`, a.ID, string(status), store.SystemActor, comment, now); err != nil {
 			return fmt.Errorf("%s: %w", a.ID, err)
 		}
 	case err != nil:
 		return fmt.Errorf("%s: %w", a.ID, err)
 	default:
+		existed = true
 		if _, err := tx.ExecContext(ctx, `UPDATE alerts SET type = ?, severity = ?, vault_id = ?, start_t = ?, end_t = ?,
 			updated_t = ?, suppressed_by = CASE WHEN ? != '' THEN ? ELSE suppressed_by END, doc = ? WHERE id = ?`,
 			string(a.Type), string(a.Severity), a.Vault.ID, ns(a.StartTime), ns(a.EndTime),
@@ -252,6 +260,21 @@ func upsertAlert(ctx context.Context, tx *sql.Tx, a *alert.Alert, b *store.Batch
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM alert_entities WHERE alert_id = ?`, a.ID); err != nil {
 			return fmt.Errorf("%s: %w", a.ID, err)
+		}
+	}
+	if rule != "" && was == "" && existed {
+		// An alert a rule silences as it grows: dismissed if nobody has
+		// taken it in hand yet.
+		res, err := tx.ExecContext(ctx, `UPDATE alerts SET status = ?, version = version + 1, status_by = ?, updated_t = ?
+			WHERE id = ? AND status = ?`, string(store.StatusDismissed), store.SystemActor, now, a.ID, string(store.StatusActive))
+		if err != nil {
+			return fmt.Errorf("%s: %w", a.ID, err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO alert_history (alert_id, status, actor, comment, at)
+				VALUES (?, ?, ?, ?, ?)`, a.ID, string(store.StatusDismissed), store.SystemActor, comment, now); err != nil {
+				return fmt.Errorf("%s: %w", a.ID, err)
+			}
 		}
 	}
 	if rule != "" && rule != was {
