@@ -14,7 +14,7 @@ import (
 	"vaultwatch/internal/testutil"
 )
 
-func openStore(t *testing.T, path string) store.Store {
+func openStore(t testing.TB, path string) store.Store {
 	t.Helper()
 	st, err := sqlite.Open(path, sqlite.Options{})
 	if err != nil {
