@@ -112,7 +112,7 @@ var stateFields = map[string]string{
 	"OperationPattern":    "classes",
 	"HighVolume":          "-MinCalls -VaultMinCalls -Factor m vaults",
 	"volume":              "hour n peak first alerted week",
-	"vaultVolume":         "volume callers",
+	"vaultVolume":         "volume callers people",
 	"UnusualIP":           "pairs",
 	"netProfile":          "nets kinds pending",
 	"pendingNet":          "prior label",
@@ -1484,7 +1484,7 @@ func (d *OperationPattern) loadState(r *stateReader) (func(), error) {
 }
 
 func (d *HighVolume) saveState(w *stateWriter) {
-	w.uvarint(1)
+	w.uvarint(2)
 	w.bool(d.m != nil)
 	if d.m == nil {
 		return
@@ -1503,6 +1503,7 @@ func (d *HighVolume) saveState(w *stateWriter) {
 		v := d.vaults[id]
 		w.str(id)
 		v.volume.save(w)
+		w.int(v.people)
 		callers := sortedKeys(v.callers, hashStr, cmpString)
 		w.count(len(callers))
 		for _, c := range callers {
@@ -1513,7 +1514,7 @@ func (d *HighVolume) saveState(w *stateWriter) {
 }
 
 func (d *HighVolume) loadState(r *stateReader) (func(), error) {
-	r.version(1)
+	r.version(2)
 	if !r.bool() {
 		return func() { d.m, d.vaults = nil, nil }, r.err
 	}
@@ -1530,7 +1531,8 @@ func (d *HighVolume) loadState(r *stateReader) (func(), error) {
 	vaults := make(map[string]*vaultVolume, n)
 	for range n {
 		id := r.str()
-		v := &vaultVolume{volume: *loadVolume(r)}
+		v := &vaultVolume{volume: *loadVolume(r), people: 0}
+		v.people = r.int()
 		nc := r.count()
 		v.callers = make(map[string]int, nc)
 		for range nc {

@@ -55,6 +55,10 @@ const seasonalHistory = 14 * 24 * time.Hour
 type vaultVolume struct {
 	volume
 	callers map[string]int
+	// people is the busiest hour of any person learned on the vault: what
+	// a person new to the vault is compared with, since their own first
+	// hours are no baseline.
+	people int
 }
 
 const maxHourCallers = 1024
@@ -139,18 +143,38 @@ func (d *HighVolume) Observe(c *Context) {
 		d.m[key] = v
 	}
 	near := int(float64(d.MinCalls) / d.Factor)
+	person := e.Caller.Type == event.IdentityUser
+	learned := e.Time.Sub(c.SinceOnVault) >= c.Config.LearningPeriod
+	vv := d.vaults[e.Vault.ID]
+	if !hour.Equal(v.hour) && person && learned && !v.alerted && vv != nil {
+		vv.people = max(vv.people, v.n) // the hour that ends, of a learned person
+	}
 	if !v.roll(hour, near) {
 		return
 	}
 	v.n++
 	normal, seasonal := v.normal()
+	text := ""
+	switch {
+	case learned:
+	case person && vv != nil:
+		// A person new to the vault: compared with the vault's people.
+		normal, seasonal = vv.people, false
+		text = fmt.Sprintf("%s is new to the vault (%s), and the busiest hour of any person known there had %d",
+			callerName(e), human(e.Time.Sub(c.SinceOnVault)), vv.people)
+	case v.peak > 0:
+		return // a new application's own first hours are its only profile
+	}
 	limit := max(float64(d.MinCalls), d.Factor*float64(normal))
-	if !c.VaultLearned() || e.Time.Sub(c.SinceOnVault) < c.Config.LearningPeriod && v.peak > 0 || float64(v.n) < limit {
+	if !c.VaultLearned() || float64(v.n) < limit {
 		return
+	}
+	if text == "" {
+		text = normalText(v, normal, seasonal)
 	}
 	v.alerted = true
 	c.Raise(Finding{Type: alert.HighVolumeOperations,
-		Explanation: fmt.Sprintf("%s made %d calls to %s this hour; %s.", callerName(e), v.n, e.Vault.Name, normalText(v, normal, seasonal)),
+		Explanation: fmt.Sprintf("%s made %d calls to %s this hour; %s.", callerName(e), v.n, e.Vault.Name, text),
 		Facts: []alert.Fact{{Name: "calls_this_hour", Value: float64(v.n)}, {Name: "busiest_earlier_hour", Value: float64(v.peak)},
 			{Name: "normal_for_this_hour", Value: float64(normal)}}})
 }
