@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -301,25 +300,7 @@ func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 
 // parsePeriod reads a duration that may be given in days: "14d", "1d12h",
 // or anything time.ParseDuration takes.
-func parsePeriod(s string) (time.Duration, error) {
-	var days time.Duration
-	if i := strings.IndexByte(s, 'd'); i > 0 {
-		n, err := strconv.Atoi(s[:i])
-		if err != nil || n < 0 {
-			return 0, fmt.Errorf("%q is not a duration (e.g. 14d, 36h)", s)
-		}
-		days = time.Duration(n) * 24 * time.Hour
-		s = s[i+1:]
-		if s == "" {
-			return days, nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("%q is not a duration (e.g. 14d, 36h)", s)
-	}
-	return days + d, nil
-}
+func parsePeriod(s string) (time.Duration, error) { return app.ParsePeriod(s) }
 
 // parseTime reads an RFC 3339 time or a UTC date.
 func parseTime(s string) (time.Time, error) {
