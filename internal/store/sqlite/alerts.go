@@ -162,8 +162,11 @@ func (db *DB) SetStatus(ctx context.Context, id string, c store.StatusChange, if
 		return store.AlertRecord{}, fmt.Errorf("alert %s: %w", id, err)
 	}
 	defer tx.Rollback()
-	var version int
-	switch err := tx.QueryRowContext(ctx, `SELECT version FROM alerts WHERE id = ?`, id).Scan(&version); {
+	var (
+		version            int
+		was, severity, sup string
+	)
+	switch err := tx.QueryRowContext(ctx, `SELECT version, status, severity, suppressed_by FROM alerts WHERE id = ?`, id).Scan(&version, &was, &severity, &sup); {
 	case errors.Is(err, sql.ErrNoRows):
 		return store.AlertRecord{}, notFound("alert", id)
 	case err != nil:
@@ -180,6 +183,15 @@ func (db *DB) SetStatus(ctx context.Context, id string, c store.StatusChange, if
 	if _, err := tx.ExecContext(ctx, `INSERT INTO alert_history (alert_id, status, actor, comment, at) VALUES (?, ?, ?, ?, ?)`,
 		id, string(c.Status), c.By, c.Comment, at); err != nil {
 		return store.AlertRecord{}, fmt.Errorf("alert %s: %w", id, err)
+	}
+	if sup == "" && store.Status(was).Open() != c.Status.Open() {
+		d := 1
+		if !c.Status.Open() {
+			d = -1
+		}
+		if err := countOpen(ctx, tx, id, severity, d); err != nil {
+			return store.AlertRecord{}, fmt.Errorf("alert %s: %w", id, err)
+		}
 	}
 	r, err := getAlert(ctx, tx, id)
 	if err != nil {

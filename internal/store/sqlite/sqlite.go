@@ -5,6 +5,13 @@
 // The schema is created and upgraded by the migrations embedded in the
 // binary, forward only, in one transaction at Open; the file records its
 // schema version and a binary refuses a file newer than itself.
+//
+// The event index is built for a commit to touch few pages: its rows and
+// indexes hold small integer ids of the strings (vault ids, callers,
+// addresses, object names) kept once each in dictionary tables; the indexes
+// by caller, address and object lead with a bucket of consecutive event ids,
+// so that a batch adds to their ends; and the events' documents are stored
+// compressed, a block of up to 64 per row.
 package sqlite
 
 import (
@@ -68,6 +75,16 @@ type DB struct {
 
 	insertEvent  *sql.Stmt // prepared on w
 	insertEvents *sql.Stmt // chunkRows events, prepared on w
+	insertDoc    *sql.Stmt // a block of documents, prepared on w
+	codec        *codec
+
+	stmtsMu    sync.Mutex
+	stmts      map[string]*sql.Stmt // prepared on w, by query (see exec)
+	unprepared map[string]bool      // run by exec, to prepare
+
+	commitMu    sync.Mutex // one Commit at a time: it owns the dictionaries
+	keys, names *dict
+	nextID      int64 // the id of the next event, 0 when to be read
 
 	closeOnce sync.Once
 	closeErr  error
@@ -113,7 +130,8 @@ func Open(path string, opts Options) (*DB, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	db := &DB{path: path, retention: opts.Retention, w: w}
+	db := &DB{path: path, retention: opts.Retention, w: w,
+		stmts: make(map[string]*sql.Stmt), unprepared: make(map[string]bool)}
 	if err := migrate(context.Background(), w, migrations); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
@@ -133,6 +151,18 @@ func Open(path string, opts Options) (*DB, error) {
 	db.insertEvent, err = w.Prepare(insertEventSQL)
 	if err == nil {
 		db.insertEvents, err = w.Prepare(insertEventsSQL)
+	}
+	if err == nil {
+		db.insertDoc, err = w.Prepare(`INSERT INTO event_docs (id, n, data) VALUES (?, ?, ?)`)
+	}
+	if err == nil {
+		db.codec, err = newCodec()
+	}
+	if err == nil {
+		db.keys, err = newDict(w, "keys", true)
+	}
+	if err == nil {
+		db.names, err = newDict(w, "names", false)
 	}
 	if err != nil {
 		db.Close()
@@ -156,10 +186,15 @@ func (db *DB) close() error {
 	if _, err := db.w.Exec(`PRAGMA optimize`); err != nil {
 		errs = append(errs, fmt.Errorf("close store %s: %w", db.path, err))
 	}
-	for _, st := range []*sql.Stmt{db.insertEvent, db.insertEvents} {
+	db.codec.close()
+	for _, st := range []*sql.Stmt{db.insertEvent, db.insertEvents, db.insertDoc} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
+	}
+	errs = append(errs, db.keys.close(), db.names.close())
+	for _, st := range db.stmts {
+		errs = append(errs, st.Close())
 	}
 	if db.r != nil {
 		errs = append(errs, db.r.Close())
@@ -263,14 +298,6 @@ func tm(n int64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, n).UTC()
-}
-
-// nullable is s, or NULL when empty.
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }
 
 // notFound wraps store.ErrNotFound.

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"cmp"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -278,8 +279,30 @@ func benchEvents(n int) []event.Event {
 }
 
 // BenchmarkCommitEvents commits batches of 1,000 events with a cursor, as a
-// source does.
+// source does: each batch a second of events after the one before.
 func BenchmarkCommitEvents(b *testing.B) {
+	db := open(b, filepath.Join(b.TempDir(), "v.db"))
+	es := benchEvents(1000)
+	ctx := b.Context()
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		n++
+		if err := db.Commit(ctx, &store.Batch{Events: es, Now: storetest.T0(),
+			Cursors: []store.Cursor{{Source: "bench", Key: "PT1H.json", Value: fmt.Sprint(n)}}}); err != nil {
+			b.Fatal(err)
+		}
+		for i := range es {
+			es[i].Time = es[i].Time.Add(time.Second)
+		}
+	}
+	b.ReportMetric(float64(n*len(es))/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkCommitSameTimes commits the same 1,000 events again and again:
+// their times interleave with every batch before, the worst case of the
+// indexes that lead with the time.
+func BenchmarkCommitSameTimes(b *testing.B) {
 	db := open(b, filepath.Join(b.TempDir(), "v.db"))
 	es := benchEvents(1000)
 	ctx := b.Context()
@@ -311,5 +334,84 @@ func BenchmarkEventsQuery(b *testing.B) {
 		if err != nil || len(p.Events) != 100 {
 			b.Fatal(len(p.Events), err)
 		}
+	}
+}
+
+// TestTopCallersHours checks the top callers counted partly by the hour
+// against the events, for ranges that start and end inside hours, and after
+// a prune that ends inside an hour.
+func TestTopCallersHours(t *testing.T) {
+	db := open(t, filepath.Join(t.TempDir(), "v.db"))
+	ctx := t.Context()
+	t0 := storetest.T0()
+	var es []event.Event
+	for i := range 600 {
+		e := storetest.Ev((i*37)%300, fmt.Sprintf("kv-%d", i%2), fmt.Sprintf("u%d@x.com", i%7), "10.0.0.1")
+		if i%11 == 0 {
+			e.Result = event.Result{Outcome: event.OutcomeDenied, Status: 403}
+		}
+		es = append(es, e)
+	}
+	if err := db.Commit(ctx, &store.Batch{Events: es[:250]}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Commit(ctx, &store.Batch{Events: es[250:]}); err != nil {
+		t.Fatal(err)
+	}
+	want := func(kept []event.Event, vault string, from, to time.Time) []store.CallerCount {
+		by := map[string]*store.CallerCount{}
+		for _, e := range kept {
+			if e.Vault.ID != vault || e.Time.Before(from) || !e.Time.Before(to) {
+				continue
+			}
+			p := store.Principal(&e)
+			c := by[p]
+			if c == nil {
+				c = &store.CallerCount{Principal: p, Name: e.Caller.UPN}
+				by[p] = c
+			}
+			c.Operations++
+			if store.Denied(e.Result.Outcome) {
+				c.Denials++
+			}
+			if e.Time.After(c.Last) {
+				c.Last = e.Time
+			}
+		}
+		var out []store.CallerCount
+		for _, c := range by {
+			out = append(out, *c)
+		}
+		slices.SortFunc(out, func(a, b store.CallerCount) int {
+			return cmp.Or(cmp.Compare(b.Operations, a.Operations), strings.Compare(a.Principal, b.Principal))
+		})
+		return out[:min(len(out), 5)]
+	}
+	check := func(kept []event.Event, from, to time.Time) {
+		t.Helper()
+		vault := storetest.VaultID("kv-1")
+		got, err := db.TopCallers(ctx, vault, from, to, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := want(kept, vault, from, to); !reflect.DeepEqual(got, w) {
+			t.Errorf("top callers %s to %s\n got %+v\nwant %+v", from.Sub(t0), to.Sub(t0), got, w)
+		}
+	}
+	for _, r := range [][2]int{{0, 300}, {17, 283}, {59, 61}, {61, 179}, {0, 60}, {45, 300}} {
+		check(es, t0.Add(time.Duration(r[0])*time.Minute), t0.Add(time.Duration(r[1])*time.Minute))
+	}
+	before := t0.Add(130 * time.Minute)
+	if _, err := db.PruneEvents(ctx, before); err != nil {
+		t.Fatal(err)
+	}
+	var kept []event.Event
+	for _, e := range es {
+		if !e.Time.Before(before) {
+			kept = append(kept, e)
+		}
+	}
+	for _, r := range [][2]int{{0, 300}, {120, 180}, {125, 241}} {
+		check(kept, t0.Add(time.Duration(r[0])*time.Minute), t0.Add(time.Duration(r[1])*time.Minute))
 	}
 }

@@ -3,6 +3,7 @@
 package storetest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -50,6 +51,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Tokens", testTokens},
 		{"Rules", testRules},
 		{"Concurrency", testConcurrency},
+		{"OpenAlertsFollowChanges", testOpenAlerts},
+		{"EventsOutOfOrder", testEventsOutOfOrder},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1087,4 +1090,156 @@ func testConcurrency(t *testing.T, s store.Store) {
 	if string(st) != fmt.Sprint(batches-1) {
 		t.Errorf("state %q", st)
 	}
+}
+
+// testOpenAlerts checks that the vault summaries' open alerts follow the
+// alerts' severities, vaults, statuses and suppression.
+func testOpenAlerts(t *testing.T, s store.Store) {
+	commit(t, s, &store.Batch{Events: []event.Event{Ev(1, "kv-a", "al@x.com", "10.0.0.1"), Ev(2, "kv-b", "al@x.com", "10.0.0.1")}})
+	open := func(step string, want map[string]map[alert.Severity]int) {
+		t.Helper()
+		vs, err := s.Vaults(ctx(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]map[alert.Severity]int{}
+		for _, v := range vs {
+			for sev, n := range v.OpenAlerts {
+				if n != 0 {
+					if got[v.Name] == nil {
+						got[v.Name] = map[alert.Severity]int{}
+					}
+					got[v.Name][sev] = n
+				}
+			}
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: open alerts %v, want %v", step, got, want)
+		}
+	}
+	type m = map[string]map[alert.Severity]int
+	hi, lo := alert.SeverityHigh, alert.SeverityLow
+	a1 := Alert("a1", "tor-access", hi, "kv-a", 0, 1, "10.0.0.1", "")
+	a2 := Alert("a2", "unusual-ip", lo, "kv-a", 0, 1, "10.0.0.1", "")
+	commit(t, s, &store.Batch{Alerts: []*alert.Alert{a1, a2}})
+	open("new", m{"kv-a": {hi: 1, lo: 1}})
+
+	a1 = Alert("a1", "tor-access", lo, "kv-a", 0, 2, "10.0.0.1", "")
+	a1.Vaults = []alert.Vault{a1.Vault, {Provider: a1.Vault.Provider, ID: VaultID("kv-b"), Name: "kv-b"}}
+	commit(t, s, &store.Batch{Alerts: []*alert.Alert{a1}})
+	open("grown to another vault, lower", m{"kv-a": {lo: 2}, "kv-b": {lo: 1}})
+
+	if _, err := s.SetStatus(ctx(t), "a1", store.StatusChange{Status: store.StatusInProgress, By: "ann", At: t0}, 0); err != nil {
+		t.Fatal(err)
+	}
+	open("in progress", m{"kv-a": {lo: 2}, "kv-b": {lo: 1}})
+	if _, err := s.SetStatus(ctx(t), "a1", store.StatusChange{Status: store.StatusResolved, By: "ann", At: t0}, 0); err != nil {
+		t.Fatal(err)
+	}
+	open("resolved", m{"kv-a": {lo: 1}})
+	commit(t, s, &store.Batch{Alerts: []*alert.Alert{a1}})
+	open("resolved, grown again", m{"kv-a": {lo: 1}})
+	if _, err := s.SetStatus(ctx(t), "a1", store.StatusChange{Status: store.StatusActive, By: "ann", At: t0}, 0); err != nil {
+		t.Fatal(err)
+	}
+	open("reopened", m{"kv-a": {lo: 2}, "kv-b": {lo: 1}})
+
+	r, err := s.CreateRule(ctx(t), store.Rule{Type: "unusual-ip", Author: "ann", StartsAt: t0, CreatedAt: t0, UpdatedAt: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	commit(t, s, &store.Batch{Alerts: []*alert.Alert{a2}, Suppressed: map[string]string{"a2": r.ID}})
+	open("suppressed", m{"kv-a": {lo: 1}, "kv-b": {lo: 1}})
+	commit(t, s, &store.Batch{Alerts: []*alert.Alert{a2}})
+	open("suppressed, grown", m{"kv-a": {lo: 1}, "kv-b": {lo: 1}})
+	if _, err := s.SetStatus(ctx(t), "a2", store.StatusChange{Status: store.StatusResolved, By: "ann", At: t0}, 0); err != nil {
+		t.Fatal(err)
+	}
+	open("suppressed, resolved", m{"kv-a": {lo: 1}, "kv-b": {lo: 1}})
+}
+
+// testEventsOutOfOrder commits large batches whose times run backwards and
+// overlap, and checks every filter's pages against the events sorted.
+func testEventsOutOfOrder(t *testing.T, s store.Store) {
+	const batches, size = 6, 4000
+	var all []event.Event // in commit order
+	for b := range batches {
+		var es []event.Event
+		for i := range size {
+			// Batches go back in time, each overlapping the one before.
+			minutes := (batches-b)*size/2 + (i*7919)%size
+			e := Ev(minutes, fmt.Sprintf("kv-%d", i%3), fmt.Sprintf("u%d@x.com", i%5), fmt.Sprintf("10.0.%d.%d", i%2, i%11))
+			e.Time = e.Time.Add(time.Duration(i%3) * time.Second) // equal times too
+			e.Object.Name = fmt.Sprintf("s-%d", i%13)
+			e.Source.Line = int64(len(all) + len(es))
+			es = append(es, e)
+		}
+		commit(t, s, &store.Batch{Events: es})
+		all = append(all, es...)
+	}
+	// Newest first, and among equal times the last committed first.
+	sorted := slices.Clone(all)
+	slices.SortStableFunc(sorted, func(a, b event.Event) int {
+		return cmp.Or(b.Time.Compare(a.Time), cmp.Compare(b.Source.Line, a.Source.Line))
+	})
+	from, to := t0.Add(3000*time.Minute), t0.Add(9000*time.Minute)
+	for _, tc := range []struct {
+		name  string
+		q     store.EventQuery
+		match func(e *event.Event) bool
+	}{
+		{"all", store.EventQuery{}, func(*event.Event) bool { return true }},
+		{"principal", store.EventQuery{Principal: "oid-u3@x.com"}, func(e *event.Event) bool { return e.Caller.UPN == "u3@x.com" }},
+		{"object id", store.EventQuery{ObjectID: "OID-U1@X.COM"}, func(e *event.Event) bool { return e.Caller.UPN == "u1@x.com" }},
+		{"upn, range", store.EventQuery{UPN: "u2@x.com", From: from, To: to}, func(e *event.Event) bool {
+			return e.Caller.UPN == "u2@x.com" && !e.Time.Before(from) && e.Time.Before(to)
+		}},
+		{"ip", store.EventQuery{IP: "10.0.1.7"}, func(e *event.Event) bool { return e.IP.String() == "10.0.1.7" }},
+		{"object, vault", store.EventQuery{Object: "s-5", Vault: VaultID("kv-2")}, func(e *event.Event) bool {
+			return e.Object.Name == "s-5" && e.Vault.Name == "kv-2"
+		}},
+		{"vault, from", store.EventQuery{Vault: VaultID("kv-1"), From: to}, func(e *event.Event) bool {
+			return e.Vault.Name == "kv-1" && !e.Time.Before(to)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var want []int64
+			for i := range sorted {
+				if tc.match(&sorted[i]) {
+					want = append(want, sorted[i].Source.Line)
+				}
+			}
+			var got []int64
+			q := tc.q
+			q.Limit = 333
+			for page := 0; ; page++ {
+				p, err := s.Events(ctx(t), q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, e := range p.Events {
+					got = append(got, e.Source.Line)
+					if want := all[e.Source.Line]; !reflect.DeepEqual(e, want) {
+						t.Fatalf("event %d\n got %+v\nwant %+v", e.Source.Line, e, want)
+					}
+				}
+				if p.Next == "" || page > len(all) {
+					break
+				}
+				q.Cursor = p.Next
+			}
+			if len(want) == 0 || !slices.Equal(got, want) {
+				t.Errorf("%d events, want %d; first differences at %d", len(got), len(want), firstDiff(got, want))
+			}
+		})
+	}
+}
+
+func firstDiff(a, b []int64) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
 }
