@@ -348,6 +348,15 @@ func (db *DB) addCallers(ctx context.Context, tx *sql.Tx, callers map[callerKey]
 			ON CONFLICT (vault, hour, principal) DO UPDATE SET events = callers.events + excluded.events,
 				denials = callers.denials + excluded.denials, last_t = max(callers.last_t, excluded.last_t),
 				name = coalesce(max(callers.name, excluded.name), callers.name, excluded.name)`, args...)
+		if err == nil {
+			// The same counts by day (the hour's start, floored to its day).
+			_, err = db.exec(ctx, tx, `INSERT INTO callers_day (vault, day, principal, events, denials, last_t, name)
+				SELECT column1, column2 - (column2 % 86400000000000), column3, column4, column5, column6, column7 FROM (VALUES `+
+				callersRow+strings.Repeat(", "+callersRow, rows-1)+`) WHERE true
+				ON CONFLICT (vault, day, principal) DO UPDATE SET events = callers_day.events + excluded.events,
+					denials = callers_day.denials + excluded.denials, last_t = max(callers_day.last_t, excluded.last_t),
+					name = coalesce(max(callers_day.name, excluded.name), callers_day.name, excluded.name)`, args...)
+		}
 		args = args[:0]
 		if err != nil {
 			return fmt.Errorf("callers: %w", err)

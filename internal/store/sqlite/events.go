@@ -373,6 +373,27 @@ func (db *DB) PruneEvents(ctx context.Context, before time.Time) (int64, error) 
 			return total, fmt.Errorf("prune callers: %w", err)
 		}
 	}
+	// The days wholly before the cutoff, and the day it falls in counted
+	// again from its hours.
+	const day = int64(24 * time.Hour)
+	if d := hourOf(ns(before)) / day * day; d >= 0 {
+		tx, err := db.w.BeginTx(ctx, nil)
+		if err != nil {
+			return total, fmt.Errorf("prune callers: %w", err)
+		}
+		defer tx.Rollback()
+		if _, err := tx.ExecContext(ctx, `DELETE FROM callers_day WHERE day <= ?`, d); err != nil {
+			return total, fmt.Errorf("prune callers: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO callers_day (vault, day, principal, events, denials, last_t, name)
+			SELECT vault, ?, principal, sum(events), sum(denials), max(last_t), max(name) FROM callers
+			WHERE hour >= ? AND hour < ? GROUP BY vault, principal`, d, d, d+day); err != nil {
+			return total, fmt.Errorf("prune callers: %w", err)
+		}
+		if err := tx.Commit(); err != nil {
+			return total, fmt.Errorf("prune callers: %w", err)
+		}
+	}
 	// The minutes wholly before the cutoff.
 	if _, err := db.w.ExecContext(ctx, `DELETE FROM activity WHERE minute <= ?`, ns(before)-int64(time.Minute)); err != nil {
 		return total, fmt.Errorf("prune activity: %w", err)
@@ -531,10 +552,30 @@ func (db *DB) TopCallers(ctx context.Context, vault string, from, to time.Time, 
 		}
 		query = `SELECT ` + cols + ` FROM events WHERE ` + strings.Join(append(where, `principal IS NOT NULL`), " AND ")
 	case lo < hi:
-		// [from, lo) and [hi, to) from the events, [lo, hi) from callers.
-		query, args = `SELECT principal, name, events AS ops, denials AS denied, last_t AS last FROM callers WHERE hour >= ? AND hour < ?`, []any{lo, hi}
-		if vault != "" {
-			query, args = query+` AND vault = `+nameID, append(args, vault)
+		// [from, lo) and [hi, to) from the events; [lo, hi) from callers,
+		// its whole UTC days [dlo, dhi) from callers_day.
+		hours := func(a, b int64) (string, []any) {
+			q, x := `SELECT principal, name, events AS ops, denials AS denied, last_t AS last FROM callers WHERE hour >= ? AND hour < ?`, []any{a, b}
+			if vault != "" {
+				q, x = q+` AND vault = `+nameID, append(x, vault)
+			}
+			return q, x
+		}
+		const day = int64(24 * time.Hour)
+		dlo, dhi := (lo+day-1)/day*day, hi/day*day
+		if lo < 0 || dlo >= dhi {
+			query, args = hours(lo, hi)
+		} else {
+			query, args = `SELECT principal, name, events AS ops, denials AS denied, last_t AS last FROM callers_day WHERE day >= ? AND day < ?`, []any{dlo, dhi}
+			if vault != "" {
+				query, args = query+` AND vault = `+nameID, append(args, vault)
+			}
+			for _, r := range [][2]int64{{lo, dlo}, {dhi, hi}} {
+				if r[0] < r[1] {
+					q, a := hours(r[0], r[1])
+					query, args = query+` UNION ALL `+q, append(args, a...)
+				}
+			}
 		}
 		for _, r := range [][2]int64{{ns(from), lo}, {hi, ns(to)}} {
 			q, a := events(r[0], r[1])

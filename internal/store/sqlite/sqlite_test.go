@@ -71,7 +71,7 @@ func TestReopen(t *testing.T) {
 	for range 2 { // reopening twice: the migrations run once
 		db = open(t, path)
 		v, err := db.SchemaVersion(ctx)
-		if err != nil || v != 2 { // 0001_init, 0002_outbox
+		if err != nil || v != 3 { // 0001_init, 0002_outbox, 0003_callers_day
 			t.Fatalf("schema version %d, %v", v, err)
 		}
 		p, err := db.Events(ctx, store.EventQuery{})
