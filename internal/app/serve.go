@@ -63,6 +63,7 @@ type Service struct {
 	sources  []source.Source
 	ingest   map[string]*httpingest.Handler
 	out      *outbound // nil without notifications and exports
+	rates    rates
 	ln       net.Listener
 	srv      *http.Server
 	started  time.Time
@@ -229,6 +230,8 @@ func (s *Service) Run(ctx context.Context) error {
 	defer prune.Stop()
 	rules := time.NewTicker(30 * time.Second) // rules changed by the CLI
 	defer rules.Stop()
+	sample := time.NewTicker(rateEvery)
+	defer sample.Stop()
 
 	var err error
 loop:
@@ -242,6 +245,8 @@ loop:
 		case err = <-pipeErr:
 			pipeErr <- err // keep it for the shutdown below
 			break loop
+		case <-sample.C:
+			s.rates.sample(s.sources, s.opts.Clock())
 		case <-rules.C:
 			if err := s.ReloadRules(ctx); err != nil {
 				s.log.Warn("suppression rules", "err", err)
@@ -298,13 +303,59 @@ func (s *Service) supervise(ctx context.Context, src source.Source, out chan<- s
 	}
 }
 
-// SourceStatus reports every source's health.
+// SourceStatus reports every source's health, with its recent rate.
 func (s *Service) SourceStatus() []source.Status {
 	out := make([]source.Status, 0, len(s.sources))
 	for _, src := range s.sources {
-		out = append(out, src.Status())
+		st := src.Status()
+		st.Rate = s.rates.rate(src.Name())
+		out = append(out, st)
 	}
 	return out
+}
+
+// rateEvery is how often the sources' rates are sampled; a rate spans six
+// samples.
+const rateEvery = 10 * time.Second
+
+// rates keeps each source's last samples of its record count.
+type rates struct {
+	mu sync.Mutex
+	m  map[string][]rateSample
+}
+
+type rateSample struct {
+	records int64
+	at      time.Time
+}
+
+func (r *rates) sample(srcs []source.Source, now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil {
+		r.m = map[string][]rateSample{}
+	}
+	for _, src := range srcs {
+		ss := append(r.m[src.Name()], rateSample{src.Status().Records, now})
+		if len(ss) > 7 {
+			ss = ss[len(ss)-7:]
+		}
+		r.m[src.Name()] = ss
+	}
+}
+
+func (r *rates) rate(name string) float64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ss := r.m[name]
+	if len(ss) < 2 {
+		return 0
+	}
+	first, last := ss[0], ss[len(ss)-1]
+	if d := last.at.Sub(first.at).Seconds(); d > 0 {
+		return float64(last.records-first.records) / d
+	}
+	return 0
 }
 
 // newSource builds one configured source.

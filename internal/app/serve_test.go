@@ -26,6 +26,7 @@ import (
 
 	"vaultwatch/internal/alert"
 	"vaultwatch/internal/auth"
+	"vaultwatch/internal/source"
 	"vaultwatch/internal/store"
 	"vaultwatch/internal/testutil"
 )
@@ -464,3 +465,28 @@ func TestServeSampleAlerts(t *testing.T) {
 		}
 	}
 }
+
+func TestSourceRates(t *testing.T) {
+	var r rates
+	src := &fakeSource{name: "logs"}
+	t0 := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	if got := r.rate("logs"); got != 0 {
+		t.Errorf("rate before samples: %v", got)
+	}
+	for i := range 7 {
+		src.records = int64(i * 500)
+		r.sample([]source.Source{src}, t0.Add(time.Duration(i)*rateEvery))
+	}
+	if got := r.rate("logs"); got != 50 {
+		t.Errorf("rate %v, want 50 records/s", got)
+	}
+}
+
+type fakeSource struct {
+	name    string
+	records int64
+}
+
+func (f *fakeSource) Name() string                                         { return f.name }
+func (f *fakeSource) Run(ctx context.Context, _ chan<- source.Chunk) error { <-ctx.Done(); return nil }
+func (f *fakeSource) Status() source.Status                                { return source.Status{Name: f.name, Records: f.records} }

@@ -79,6 +79,9 @@ type Status struct {
 	// from tailed files, or messages behind the partitions' ends.
 	Lag  int64  `json:"lag"`
 	Unit string `json:"lagUnit,omitempty"` // "bytes" or "messages"
+	// Rate is the records read per second over about the last minute;
+	// the server fills it in from successive Records.
+	Rate float64 `json:"rate"`
 }
 
 // Counters keeps a Status safe for concurrent use; sources embed it.
