@@ -128,6 +128,9 @@ type Store interface {
 	// DeleteSession removes one session; removing a missing one is no
 	// error (logging out twice is fine).
 	DeleteSession(ctx context.Context, idHash string) error
+	// TouchSession moves a session's expiry; ErrNotFound when there is
+	// none.
+	TouchSession(ctx context.Context, idHash string, expiresAt time.Time) error
 	// DeleteSessions removes every session of a user.
 	DeleteSessions(ctx context.Context, user string) error
 	// PruneSessions removes the sessions expired at now.

@@ -185,6 +185,19 @@ func (db *DB) DeleteSession(ctx context.Context, idHash string) error {
 	return nil
 }
 
+// TouchSession moves a session's expiry in place, so that requests made
+// while it moves still find it; ErrNotFound when there is no such session.
+func (db *DB) TouchSession(ctx context.Context, idHash string, expiresAt time.Time) error {
+	res, err := db.w.ExecContext(ctx, `UPDATE sessions SET expires_t = ? WHERE id_hash = ?`, ns(expiresAt), idHash)
+	if err != nil {
+		return fmt.Errorf("touch session: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("touch session: %w", store.ErrNotFound)
+	}
+	return nil
+}
+
 // DeleteSessions removes every session of a user.
 func (db *DB) DeleteSessions(ctx context.Context, user string) error {
 	if _, err := db.w.ExecContext(ctx, `DELETE FROM sessions WHERE user_name = ?`, user); err != nil {

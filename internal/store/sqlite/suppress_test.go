@@ -52,3 +52,25 @@ func TestSuppressedStoredDismissed(t *testing.T) {
 		t.Errorf("rule matched %d alerts, want 3", r.Matches)
 	}
 }
+
+func TestTouchSession(t *testing.T) {
+	ctx := context.Background()
+	db := open(t, filepath.Join(t.TempDir(), "s.db"))
+	t0 := storetest.T0()
+	if err := db.CreateUser(ctx, store.User{Name: "ana", Role: "viewer", PasswordHash: "$argon2id$x", CreatedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.CreateSession(ctx, store.Session{IDHash: "h1", User: "ana", CSRF: "c", CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.TouchSession(ctx, "h1", t0.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	s, err := db.Session(ctx, "h1")
+	if err != nil || !s.ExpiresAt.Equal(t0.Add(2*time.Hour)) {
+		t.Fatalf("session %+v %v", s, err)
+	}
+	if err := db.TouchSession(ctx, "nope", t0); err == nil {
+		t.Error("touching a missing session worked")
+	}
+}
