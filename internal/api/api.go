@@ -48,6 +48,17 @@ type Deps struct {
 	// when none) through the server's alert path; nil when the server
 	// offers none.
 	SampleAlerts func(ctx context.Context, types []alert.Type) ([]alert.Alert, error)
+	// Accounts makes users and API tokens (hashing their secrets); nil
+	// when the server offers no account management.
+	Accounts Accounts
+}
+
+// Accounts is what the admin pages need of authentication.
+type Accounts interface {
+	CreateUser(ctx context.Context, name, role, password string) error
+	SetPassword(ctx context.Context, name, password string) error
+	CreateToken(ctx context.Context, name, role, source, createdBy string) (string, store.APIToken, error)
+	RevokeToken(ctx context.Context, id string) error
 }
 
 // Baseline summarises what detection learned of one vault.

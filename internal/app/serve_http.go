@@ -25,6 +25,7 @@ func (s *Service) routes() http.Handler {
 	}
 	d.Metrics = api.NewMetrics(s.SourceStatus)
 	d.SampleAlerts = s.SampleAlerts
+	d.Accounts = s.auth
 	d.RulesChanged = func() {
 		if err := s.ReloadRules(context.Background()); err != nil {
 			s.log.Warn("suppression rules", "err", err)

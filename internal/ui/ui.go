@@ -38,7 +38,7 @@ var templateFS embed.FS
 var staticFS embed.FS
 
 // pageNames are the templates, each rendered inside templates/base.html.
-var pageNames = []string{"overview", "alerts", "alert", "vault", "investigate", "login", "error", "rules", "rule"}
+var pageNames = []string{"overview", "alerts", "alert", "vault", "investigate", "login", "error", "rules", "rule", "admin"}
 
 // pages holds the parsed templates; parsed once, never changed.
 var pages = func() map[string]*template.Template {
@@ -226,6 +226,12 @@ func Routes(d api.Deps) []api.Route {
 		{Method: "GET", Pattern: "/rules/{id}", Role: auth.RoleViewer, Handler: http.HandlerFunc(p.editRule), Summary: "One suppression rule"},
 		{Method: "POST", Pattern: "/rules/{id}", Role: auth.RoleResponder, Handler: http.HandlerFunc(p.saveRule), Summary: "Edit or simulate a suppression rule (form)"},
 		{Method: "POST", Pattern: "/rules/{id}/expire", Role: auth.RoleResponder, Handler: http.HandlerFunc(p.expireRule), Summary: "End a suppression rule now (form)"},
+		{Method: "GET", Pattern: "/admin", Role: auth.RoleAdmin, Handler: http.HandlerFunc(p.admin), Summary: "Users and API tokens"},
+		{Method: "POST", Pattern: "/admin/users", Role: auth.RoleAdmin, Handler: http.HandlerFunc(p.addUser), Summary: "Add a user (form)"},
+		{Method: "POST", Pattern: "/admin/users/{name}/password", Role: auth.RoleAdmin, Handler: http.HandlerFunc(p.setPassword), Summary: "Set a user's password (form)"},
+		{Method: "POST", Pattern: "/admin/users/{name}/disabled", Role: auth.RoleAdmin, Handler: http.HandlerFunc(p.setDisabled), Summary: "Disable or enable a user (form)"},
+		{Method: "POST", Pattern: "/admin/tokens", Role: auth.RoleAdmin, Handler: http.HandlerFunc(p.addToken), Summary: "Make an API token, shown once (form)"},
+		{Method: "POST", Pattern: "/admin/tokens/{id}/revoke", Role: auth.RoleAdmin, Handler: http.HandlerFunc(p.revokeToken), Summary: "Revoke an API token (form)"},
 		{Method: "GET", Pattern: "/static/", Role: "", Handler: cacheStatic(files), Summary: "Style sheet and script"},
 	}
 	for i := range rs {
