@@ -366,27 +366,13 @@ func admin(ctx context.Context, kind string, args []string, stdin io.Reader, std
 		fmt.Fprintf(stderr, "Usage:\n  vaultwatch users add NAME [--role R] [--data DIR]      (password from VAULTWATCH_PASSWORD or standard input)\n  vaultwatch users list [--data DIR]\n  vaultwatch tokens create NAME [--role R | --source S] [--data DIR]\n  vaultwatch tokens list [--data DIR]\n  vaultwatch tokens revoke ID [--data DIR]\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if len(args) == 0 {
-		fs.Usage()
-		return 2
-	}
-	verb := args[0]
-	if err := fs.Parse(interleave(fs, args[1:])); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	verb, code, ok := parseVerb(fs, args)
+	if !ok {
+		return code
 	}
 	err := app.Admin(ctx, app.AdminOptions{Kind: kind, Verb: verb, Args: fs.Args(), DataDir: *data, Role: *role, Source: *src,
 		Password: os.Getenv("VAULTWATCH_PASSWORD"), Stdin: stdin, Stdout: stdout})
-	if err != nil {
-		fmt.Fprintf(stderr, "vaultwatch %s %s: %v\n", kind, verb, err)
-		if errors.Is(err, app.ErrUsage) {
-			return 2
-		}
-		return 1
-	}
-	return 0
+	return exitCode(stderr, "vaultwatch "+kind+" "+verb, err)
 }
 
 func suppressCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -404,16 +390,9 @@ func suppressCmd(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintln(stderr, "Usage:\n  vaultwatch suppress list [--data DIR]\n  vaultwatch suppress simulate --type T --match 'ip cidr 10.0.0.0/8' ...\n  vaultwatch suppress add --type T --match ... --reason R --comment C [--ends T]\n  vaultwatch suppress expire ID\n\nA running server applies changes within 30 seconds.\n\nFlags:")
 		fs.PrintDefaults()
 	}
-	if len(args) == 0 {
-		fs.Usage()
-		return 2
-	}
-	verb := args[0]
-	if err := fs.Parse(interleave(fs, args[1:])); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	verb, code, ok := parseVerb(fs, args)
+	if !ok {
+		return code
 	}
 	o := app.SuppressOptions{Verb: verb, Args: fs.Args(), DataDir: *data, Type: *typ, Matchers: matchers, Reason: *reason,
 		Comment: *comment, Author: *author, Stdout: stdout}
@@ -428,14 +407,7 @@ func suppressCmd(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		}
 		o.Ends = t
 	}
-	if err := app.Suppress(ctx, o); err != nil {
-		fmt.Fprintf(stderr, "vaultwatch suppress %s: %v\n", verb, err)
-		if errors.Is(err, app.ErrUsage) {
-			return 2
-		}
-		return 1
-	}
-	return 0
+	return exitCode(stderr, "vaultwatch suppress "+verb, app.Suppress(ctx, o))
 }
 
 func alertsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -468,4 +440,34 @@ func alertsCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 1
 	}
 	return 0
+}
+
+// parseVerb reads "VERB [flags] [args]": the verb, then the flags wherever
+// they stand. When it returns false the command ends with code (usage
+// printed for a missing verb, 0 for -h).
+func parseVerb(fs *flag.FlagSet, args []string) (verb string, code int, ok bool) {
+	if len(args) == 0 {
+		fs.Usage()
+		return "", 2, false
+	}
+	if err := fs.Parse(interleave(fs, args[1:])); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return "", 0, false
+		}
+		return "", 2, false
+	}
+	return args[0], 0, true
+}
+
+// exitCode prints a command's error and returns its exit status: 0, 1, or
+// 2 for a usage error.
+func exitCode(stderr io.Writer, what string, err error) int {
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintf(stderr, "%s: %v\n", what, err)
+	if errors.Is(err, app.ErrUsage) {
+		return 2
+	}
+	return 1
 }

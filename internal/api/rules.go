@@ -137,14 +137,8 @@ func ExpireRule(ctx context.Context, d Deps, id string, ifVersion int) (store.Ru
 	if err != nil {
 		return r, err
 	}
-	now := d.Clock().UTC()
-	if r.EndsAt.IsZero() || r.EndsAt.After(now) {
-		r.EndsAt = now
-	}
-	if r.StartsAt.After(r.EndsAt) {
-		r.StartsAt = r.EndsAt
-	}
-	r.Author, r.UpdatedAt = p.Name, now
+	suppress.Expire(&r, d.Clock().UTC())
+	r.Author = p.Name
 	r, err = d.Store.UpdateRule(ctx, r, ifVersion)
 	if err == nil && d.RulesChanged != nil {
 		d.RulesChanged()
@@ -163,27 +157,8 @@ func SimulateRule(ctx context.Context, d Deps, req RuleRequest) (SimulationResul
 	if err != nil {
 		return SimulationResult{}, err
 	}
-	res := SimulationResult{Alerts: []alert.Alert{}}
-	for off := 0; off < maxSimulated; off += 500 {
-		page, err := d.Store.Alerts(ctx, store.AlertQuery{Type: r.Type, Limit: 500, Offset: off})
-		if err != nil {
-			return res, err
-		}
-		for i := range page.Alerts {
-			a := &page.Alerts[i].Alert
-			res.Checked++
-			if c.Matches(a) {
-				res.Matched++
-				if len(res.Alerts) < maxListed {
-					res.Alerts = append(res.Alerts, *a)
-				}
-			}
-		}
-		if len(page.Alerts) < 500 {
-			break
-		}
-	}
-	return res, nil
+	past, err := suppress.Past(ctx, d.Store, c, maxSimulated, maxListed)
+	return SimulationResult{Checked: past.Checked, Matched: past.Matched, Alerts: past.Alerts}, err
 }
 
 func decodeRule(w http.ResponseWriter, r *http.Request) (RuleRequest, bool) {

@@ -191,7 +191,7 @@ func Suppress(ctx context.Context, o SuppressOptions) error {
 			if !r.EndsAt.IsZero() {
 				ends = r.EndsAt.Format(time.DateTime)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.ID, suppress.State(&r, now), describeRule(r), r.Reason, r.Author, r.Matches, last, ends)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", r.ID, suppress.State(&r, now), suppress.Describe(r), r.Reason, r.Author, r.Matches, last, ends)
 		}
 	case "add":
 		r, err := rule()
@@ -202,7 +202,7 @@ func Suppress(ctx context.Context, o SuppressOptions) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(o.Stdout, "rule %s added: %s\n", r.ID, describeRule(r))
+		fmt.Fprintf(o.Stdout, "rule %s added: %s\n", r.ID, suppress.Describe(r))
 	case "simulate":
 		r, err := rule()
 		if err != nil {
@@ -212,26 +212,13 @@ func Suppress(ctx context.Context, o SuppressOptions) error {
 		if err != nil {
 			return err
 		}
-		var matched []alert.Alert
-		checked := 0
-		for off := 0; off < 10000; off += 500 {
-			page, err := st.Alerts(ctx, store.AlertQuery{Type: r.Type, Limit: 500, Offset: off})
-			if err != nil {
-				return err
-			}
-			for i := range page.Alerts {
-				checked++
-				if c.Matches(&page.Alerts[i].Alert) {
-					matched = append(matched, page.Alerts[i].Alert)
-				}
-			}
-			if len(page.Alerts) < 500 {
-				break
-			}
+		past, err := suppress.Past(ctx, st, c, 10000, 10000)
+		if err != nil {
+			return err
 		}
-		fmt.Fprintf(o.Stdout, "of the %d newest alerts, %d would have been silenced by %s\n", checked, len(matched), describeRule(r))
-		if len(matched) > 0 {
-			alert.WriteTable(o.Stdout, matched)
+		fmt.Fprintf(o.Stdout, "of the %d newest alerts, %d would have been silenced by %s\n", past.Checked, past.Matched, suppress.Describe(r))
+		if len(past.Alerts) > 0 {
+			alert.WriteTable(o.Stdout, past.Alerts)
 		}
 	case "expire":
 		if len(o.Args) != 1 {
@@ -241,13 +228,7 @@ func Suppress(ctx context.Context, o SuppressOptions) error {
 		if err != nil {
 			return err
 		}
-		if r.EndsAt.IsZero() || r.EndsAt.After(now) {
-			r.EndsAt = now
-		}
-		if r.StartsAt.After(r.EndsAt) {
-			r.StartsAt = r.EndsAt
-		}
-		r.UpdatedAt = now
+		suppress.Expire(&r, now)
 		if _, err := st.UpdateRule(ctx, r, r.Version); err != nil {
 			return err
 		}
@@ -256,17 +237,6 @@ func Suppress(ctx context.Context, o SuppressOptions) error {
 		return usageErr("unknown command suppress %q: want list, add, simulate or expire", o.Verb)
 	}
 	return nil
-}
-
-func describeRule(r store.Rule) string {
-	var parts []string
-	if r.Type != "" {
-		parts = append(parts, "type = "+string(r.Type))
-	}
-	for _, m := range r.Matchers {
-		parts = append(parts, m.Field+" "+m.Op+" "+m.Value)
-	}
-	return strings.Join(parts, " and ")
 }
 
 // SampleOptions are the alerts sample command's: it asks a running server

@@ -16,6 +16,7 @@ import (
 
 	"vaultwatch/internal/auditlog/record"
 	"vaultwatch/internal/event"
+	"vaultwatch/internal/source"
 )
 
 // Reader reads files, folders and standard input. One Reader serves one
@@ -203,7 +204,7 @@ func walk(root string) ([]string, error) {
 	}
 	keys := make(map[string]string, len(files))
 	for _, f := range files {
-		keys[f] = blobTimeKey(f)
+		keys[f] = source.BlobTimeKey(f)
 	}
 	slices.SortStableFunc(files, func(a, b string) int {
 		if c := strings.Compare(keys[a], keys[b]); c != 0 {
@@ -212,40 +213,4 @@ func walk(root string) ([]string, error) {
 		return strings.Compare(a, b)
 	})
 	return files, nil
-}
-
-// blobTimeKey returns "YYYYMMDDHHMM" for a path in Azure's diagnostic blob
-// layout (.../y=2024/m=04/d=03/h=14/m=00/PT1H.json), "" otherwise.
-func blobTimeKey(p string) string {
-	var y, mo, d, h, mi string
-	for _, part := range strings.Split(filepath.ToSlash(p), "/") {
-		k, v, ok := strings.Cut(part, "=")
-		if !ok {
-			continue
-		}
-		switch strings.ToLower(k) {
-		case "y":
-			y = v
-		case "m":
-			if h == "" {
-				mo = v
-			} else {
-				mi = v
-			}
-		case "d":
-			d = v
-		case "h":
-			h = v
-		}
-	}
-	if y == "" || mo == "" || d == "" {
-		return ""
-	}
-	pad := func(s string, n int) string {
-		for len(s) < n {
-			s = "0" + s
-		}
-		return s
-	}
-	return pad(y, 4) + pad(mo, 2) + pad(d, 2) + pad(h, 2) + pad(mi, 2)
 }

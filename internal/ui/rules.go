@@ -215,18 +215,6 @@ func (h *handlers) expireRule(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// ruleText describes a rule's matchers in one line.
-func ruleText(r store.Rule) string {
-	var parts []string
-	if r.Type != "" {
-		parts = append(parts, "type = "+string(r.Type))
-	}
-	for _, m := range r.Matchers {
-		parts = append(parts, m.Field+" "+m.Op+" "+m.Value)
-	}
-	return strings.Join(parts, " and ")
-}
-
 // sampleAlerts makes one sample alert of each type (or of the form's type)
 // and shows them in the list.
 func (h *handlers) sampleAlerts(w http.ResponseWriter, r *http.Request) {

@@ -29,6 +29,7 @@ import (
 	"vaultwatch/internal/api"
 	"vaultwatch/internal/auth"
 	"vaultwatch/internal/store"
+	"vaultwatch/internal/suppress"
 )
 
 //go:embed templates/*.html
@@ -64,7 +65,7 @@ var funcs = template.FuncMap{
 	"add":         func(a, b int) int { return a + b },
 	"label":       statusLabel,
 	"who":         who,
-	"ruleText":    ruleText,
+	"ruleText":    suppress.Describe,
 }
 
 // who names an alert's caller for a list: a person's UPN, a display name,

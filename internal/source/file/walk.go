@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"vaultwatch/internal/source"
 )
 
 // found is a file seen by one discovery pass.
@@ -89,7 +90,7 @@ func (t *Tail) walk(root string, note func(string, error)) []found {
 	})
 	keys := make(map[string]string, len(files))
 	for _, f := range files {
-		keys[f.path] = blobTimeKey(f.path)
+		keys[f.path] = source.BlobTimeKey(f.path)
 	}
 	slices.SortStableFunc(files, func(a, b found) int {
 		ka, kb := keys[a.path], keys[b.path]
@@ -104,40 +105,4 @@ func (t *Tail) walk(root string, note func(string, error)) []found {
 		return strings.Compare(a.path, b.path)
 	})
 	return files
-}
-
-// blobTimeKey returns "YYYYMMDDHHMM" for a path in Azure's diagnostic blob
-// layout (.../y=2026/m=11/d=20/h=09/m=00/PT1H.json), "" otherwise.
-func blobTimeKey(p string) string {
-	var y, mo, d, h, mi string
-	for _, part := range strings.Split(filepath.ToSlash(p), "/") {
-		k, v, ok := strings.Cut(part, "=")
-		if !ok {
-			continue
-		}
-		switch strings.ToLower(k) {
-		case "y":
-			y = v
-		case "m":
-			if h == "" {
-				mo = v
-			} else {
-				mi = v
-			}
-		case "d":
-			d = v
-		case "h":
-			h = v
-		}
-	}
-	if y == "" || mo == "" || d == "" {
-		return ""
-	}
-	pad := func(s string, n int) string {
-		for len(s) < n {
-			s = "0" + s
-		}
-		return s
-	}
-	return pad(y, 4) + pad(mo, 2) + pad(d, 2) + pad(h, 2) + pad(mi, 2)
 }
