@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -92,6 +93,7 @@ func scan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	since := fs.String("since", "", "report alerts from this time (RFC 3339 or YYYY-MM-DD)")
 	until := fs.String("until", "", "report alerts up to this time (RFC 3339 or YYYY-MM-DD)")
 	state := fs.String("state", "", "detection state file: read before the scan if it exists, saved after it; alerts still open at the end are reported and kept open for the next scan")
+	cpuProfile := fs.String("cpuprofile", "", "write a Go CPU profile of the scan to this file (for reporting a slow scan)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: vaultwatch scan [flags] PATH...\n\nReads access logs, detects threats and prints the alerts; a summary goes to standard error.\n\nFlags:")
 		fs.PrintDefaults()
@@ -143,6 +145,19 @@ func scan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	}
 	if *noProgress {
 		o.ProgressEvery = 0
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "vaultwatch scan: --cpuprofile:", err)
+			return 2
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(stderr, "vaultwatch scan: --cpuprofile:", err)
+			return 2
+		}
+		defer pprof.StopCPUProfile()
 	}
 	if err := app.Scan(ctx, o); err != nil {
 		fmt.Fprintln(stderr, "vaultwatch:", err)

@@ -28,6 +28,11 @@ type Reader struct {
 	Stdin io.Reader
 
 	stream *Stream
+
+	// Buffers reused from file to file: a scan reads thousands of small
+	// hourly blobs.
+	br, gzbr *bufio.Reader
+	sc       *Scanner
 }
 
 // NewReader returns a reader of every supported format that hands each
@@ -104,7 +109,7 @@ func (r *Reader) readFile(path string) {
 
 func (r *Reader) read(name string, in io.Reader) {
 	r.Stats.Files++
-	br := bufio.NewReaderSize(&counter{r: in, n: &r.Stats.Bytes}, 64<<10)
+	br := r.bufReader(&r.br, &counter{r: in, n: &r.Stats.Bytes})
 	var src io.Reader = br
 	head, _ := br.Peek(2)
 	gz := len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b
@@ -114,7 +119,7 @@ func (r *Reader) read(name string, in io.Reader) {
 			r.Stats.problem(event.Location{File: name}, "not a readable gzip file: "+err.Error())
 			return
 		}
-		src = bufio.NewReaderSize(zr, 64<<10)
+		src = r.bufReader(&r.gzbr, zr)
 	}
 	pr := src.(*bufio.Reader)
 	head, err := pr.Peek(8 << 10)
@@ -131,7 +136,14 @@ func (r *Reader) read(name string, in io.Reader) {
 		r.Stats.problem(event.Location{File: name}, "binary data (a NUL byte in the first 8 KiB), not a log file: skipped")
 		return
 	}
-	read := func() error { return r.stream.readAll(name, pr) }
+	read := func() error {
+		if r.sc == nil {
+			r.sc = NewScanner(pr, 0)
+		} else {
+			r.sc.Reset(pr)
+		}
+		return r.stream.scanAll(name, r.sc)
+	}
 	switch {
 	case isCSVHeader(head):
 		read = func() error { return r.stream.readCSV(name, pr) }
@@ -146,7 +158,11 @@ func (r *Reader) read(name string, in io.Reader) {
 // readAll is ReadAll without the final flush: a scan flushes once, after
 // its last file.
 func (st *Stream) readAll(name string, in io.Reader) error {
-	sc := NewScanner(in, 0)
+	return st.scanAll(name, NewScanner(in, 0))
+}
+
+// scanAll decodes every record sc finds.
+func (st *Stream) scanAll(name string, sc *Scanner) error {
 	for sc.Scan() {
 		loc := event.Location{File: name, Line: sc.Line(), Offset: sc.Offset()}
 		if err := sc.Err(); err != nil {
@@ -165,6 +181,16 @@ func describeReadErr(err error, gz bool) string {
 		return "truncated or corrupt gzip stream: " + err.Error() + " (records before it were read)"
 	}
 	return "read error: " + err.Error()
+}
+
+// bufReader returns *b reset to read in, made on first use.
+func (r *Reader) bufReader(b **bufio.Reader, in io.Reader) *bufio.Reader {
+	if *b == nil {
+		*b = bufio.NewReaderSize(in, 64<<10)
+	} else {
+		(*b).Reset(in)
+	}
+	return *b
 }
 
 type counter struct {

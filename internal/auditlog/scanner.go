@@ -61,6 +61,11 @@ func NewScanner(r io.Reader, max int) *Scanner {
 	return &Scanner{r: r, max: max, buf: make([]byte, 0, 64<<10), line: 1}
 }
 
+// Reset makes s scan r from its start, keeping its buffer.
+func (s *Scanner) Reset(r io.Reader) {
+	*s = Scanner{r: r, max: s.max, buf: s.buf[:0], line: 1, stack: s.stack[:0]}
+}
+
 // Record returns the current record. It is valid until the next call to
 // Scan.
 func (s *Scanner) Record() []byte { return s.rec }
@@ -369,6 +374,22 @@ func (s *Scanner) scanValue(depth int, keep bool) (n int, ok bool) {
 		}
 		c := s.buf[s.start+i]
 		i++
+		if inStr && !esc && c != '\\' && c != '\n' && c != '"' {
+			// Most of a record's bytes are inside strings: jump to the
+			// closing quote when the stretch before it holds no escape
+			// and no line end (vectorised searches), else go byte by byte.
+			w := s.buf[s.start+i : s.end]
+			if j := bytes.IndexByte(w, '"'); j >= 0 && bytes.IndexByte(w[:j], '\\') < 0 && bytes.IndexByte(w[:j], '\n') < 0 {
+				i += j + 1
+				inStr = false
+				if !discarding && i > s.max {
+					discarding = true
+					s.consume(i)
+					i = 0
+				}
+				continue
+			}
+		}
 		if inStr {
 			switch {
 			case esc:

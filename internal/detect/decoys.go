@@ -6,6 +6,7 @@ import (
 	"io"
 	"path"
 	"strings"
+	"sync"
 )
 
 // Decoys are the secrets nobody legitimately reads: any read of one is an
@@ -17,7 +18,17 @@ import (
 type Decoys struct {
 	any      []string
 	perVault map[string][]string
+
+	// memo remembers the answer per (vault, object): matching globs on
+	// every read is costly and the same objects are read all day. It is
+	// bounded and starts afresh when full.
+	mu   sync.Mutex
+	memo map[decoyKey]bool
 }
+
+type decoyKey struct{ vault, object string }
+
+const decoyMemoMax = 1 << 16
 
 // ParseDecoys reads a decoys file; name labels errors.
 func ParseDecoys(r io.Reader, name string) (*Decoys, error) {
@@ -59,6 +70,21 @@ func (d *Decoys) Match(vault, object string) bool {
 	if d == nil || object == "" {
 		return false
 	}
+	k := decoyKey{vault, object}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if m, ok := d.memo[k]; ok {
+		return m
+	}
+	if d.memo == nil || len(d.memo) >= decoyMemoMax {
+		d.memo = make(map[decoyKey]bool, 1024)
+	}
+	m := d.match(vault, object)
+	d.memo[k] = m
+	return m
+}
+
+func (d *Decoys) match(vault, object string) bool {
 	object = strings.ToLower(object)
 	base := path.Base(object)
 	match := func(pats []string) bool {
