@@ -119,6 +119,12 @@ type atkPlanner struct {
 	vaultUse map[*Vault]int
 	victims  map[*Principal]int
 	usedIPs  map[netip.Addr]bool
+	// newcomers start during the simulation (benign change), or call
+	// too seldom to be known by the end of the learning days.
+	newcomers map[*Principal]bool
+	// plannedOn holds, for applications that only make planned calls,
+	// the vaults they call during the learning days.
+	plannedOn map[*Principal]map[*Vault]bool
 }
 
 type atkSlot struct {
@@ -129,11 +135,39 @@ type atkSlot struct {
 func newAtkPlanner(o *Org, in *Intel) *atkPlanner {
 	p := &atkPlanner{
 		o: o, in: in,
-		testDays: o.Days - o.LearningDays,
-		busy:     map[atkSlot]bool{},
-		vaultUse: map[*Vault]int{},
-		victims:  map[*Principal]int{},
-		usedIPs:  map[netip.Addr]bool{},
+		testDays:  o.Days - o.LearningDays,
+		busy:      map[atkSlot]bool{},
+		vaultUse:  map[*Vault]int{},
+		victims:   map[*Principal]int{},
+		usedIPs:   map[netip.Addr]bool{},
+		newcomers: map[*Principal]bool{},
+		plannedOn: map[*Principal]map[*Vault]bool{},
+	}
+	pl := planFor(o)
+	for _, group := range [][]*actor{pl.apps, pl.users} {
+		for _, a := range group {
+			if !a.startAt.IsZero() {
+				p.newcomers[a.p] = true
+			}
+			if slices.Contains(pl.users, a) && a.activity*float64(o.LearningDays)*5/7 < 1.5 {
+				// Fewer than one or two sessions expected while the
+				// baselines are learned: as good as unknown.
+				p.newcomers[a.p] = true
+			}
+			if a.sched == schedNone && slices.Contains(pl.apps, a) {
+				// Only planned calls (a rotation job): known on the vaults
+				// it calls during the learning days, a newcomer if none.
+				p.plannedOn[a.p] = map[*Vault]bool{}
+				for _, ev := range pl.events {
+					if ev.Principal == a.p && ev.Time.Before(o.TestStart()) {
+						p.plannedOn[a.p][ev.Vault] = true
+					}
+				}
+				if len(p.plannedOn[a.p]) == 0 {
+					p.newcomers[a.p] = true
+				}
+			}
+		}
 	}
 	for _, group := range [][]*Principal{o.Users, o.Apps, o.Services} {
 		for _, pr := range group {
@@ -302,6 +336,9 @@ func (b *atkBuild) pickPrincipal(cands []*Principal) *Principal {
 func (b *atkBuild) on(v *Vault, kinds ...IdentityKind) []*Principal {
 	var out []*Principal
 	for _, pr := range b.principals(kinds) {
+		if known, planned := b.p.plannedOn[pr]; planned && !known[v] {
+			continue // it has not called v yet
+		}
 		if slices.Contains(pr.Vaults, v) {
 			out = append(out, pr)
 		}
@@ -321,11 +358,18 @@ func (b *atkBuild) strangers(v *Vault, kinds ...IdentityKind) []*Principal {
 	return out
 }
 
+// principals returns the org's principals of the given kinds that can be
+// an attack's victim or insider: those with a history from the first day.
+// The application deployed and the employee who starts during the test
+// period are left out: a theft of a credential that has never been used has
+// no baseline to be unusual against (a first call is a new application or
+// a new employee, as far as any log tells), and benign change must stay
+// benign.
 func (b *atkBuild) principals(kinds []IdentityKind) []*Principal {
 	var out []*Principal
 	for _, group := range [][]*Principal{b.p.o.Users, b.p.o.Apps} {
 		for _, pr := range group {
-			if slices.Contains(kinds, pr.Kind) {
+			if slices.Contains(kinds, pr.Kind) && !b.p.newcomers[pr] {
 				out = append(out, pr)
 			}
 		}
