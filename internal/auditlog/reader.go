@@ -4,6 +4,9 @@
 // The reader splits the input into records (Scanner), parses each once with
 // a reused fastjson parser, finds its format by sniffing the record (per
 // record: files may mix formats), and hands it to that format's decoder.
+// A decoder with a fast path for its format's common shape
+// (record.RawDecoder) is first offered the bytes of the records that follow
+// one of its own, and the parse is skipped when it takes them.
 // Nothing is lost quietly: a record that cannot be read is counted and
 // reported with its file, line and reason, and reading goes on.
 package auditlog
@@ -101,6 +104,7 @@ func (s *Stats) problem(loc event.Location, reason string) {
 type Stream struct {
 	formats  []record.Format
 	decoders []record.Decoder
+	raw      []record.RawDecoder // decoders[i] when it has a fast path, else nil
 	last     int
 	p        fastjson.Parser
 	stats    *Stats
@@ -122,6 +126,7 @@ func NewStream(formats []record.Format, stats *Stats, out record.Emit) *Stream {
 	st := &Stream{
 		formats:     formats,
 		decoders:    make([]record.Decoder, len(formats)),
+		raw:         make([]record.RawDecoder, len(formats)),
 		formatCount: make([]int64, len(formats)),
 		last:        -1,
 		stats:       stats,
@@ -160,6 +165,15 @@ func (st *Stream) Record(rec []byte, loc event.Location) {
 	if !utf8.Valid(rec) {
 		st.stats.problem(loc, fmt.Sprintf("invalid UTF-8 at byte %d of the record", invalidAt(rec)))
 		return
+	}
+	if st.last >= 0 && st.raw[st.last] != nil {
+		// The fast path of the last record's format, which declines
+		// records it is not sure of.
+		if ok, err := st.raw[st.last].DecodeRaw(rec, loc, st.emitFn); ok {
+			st.formatCount[st.last]++
+			st.decoded(loc, err)
+			return
+		}
 	}
 	v, err := st.p.ParseBytes(rec)
 	if err != nil {
@@ -218,16 +232,24 @@ func (st *Stream) dispatch(v *fastjson.Value, loc event.Location) bool {
 	if d == nil {
 		d = st.formats[i].New()
 		st.decoders[i] = d
+		st.raw[i], _ = d.(record.RawDecoder)
 	}
 	st.formatCount[i]++
-	if err := d.Decode(v, loc, st.emitFn); err != nil {
-		if reason, ok := record.IsSkip(err); ok {
-			st.stats.Skipped[reason]++
-			return true
-		}
-		st.stats.problem(loc, err.Error())
-	}
+	st.decoded(loc, d.Decode(v, loc, st.emitFn))
 	return true
+}
+
+// decoded counts what a decoder's error says of the record at loc: skipped,
+// malformed, or nothing for nil.
+func (st *Stream) decoded(loc event.Location, err error) {
+	if err == nil {
+		return
+	}
+	if reason, ok := record.IsSkip(err); ok {
+		st.stats.Skipped[reason]++
+		return
+	}
+	st.stats.problem(loc, err.Error())
 }
 
 // settle moves the counters the stream keeps locally (cheaper per record

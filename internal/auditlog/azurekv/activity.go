@@ -93,16 +93,9 @@ func (d *Decoder) activity(o *fastjson.Object, loc event.Location, emit record.E
 	if foldAny(status, "Start", "Started", "Accept", "Accepted") {
 		return record.Skip("activity started")
 	}
-	if f.time == nil {
-		return record.Missing(f.timeKey)
-	}
-	tb := str(f.time)
-	if tb == nil {
-		return record.Invalid(f.timeKey, "a string")
-	}
-	t, ok := parseTime(tb)
-	if !ok || t.IsZero() {
-		return record.Invalid(f.timeKey, "an RFC 3339 time")
+	t, err := f.timeOf(f.timeKey)
+	if err != nil {
+		return err
 	}
 
 	ev := &d.ev
@@ -307,11 +300,19 @@ func foldAny(b []byte, words ...string) bool {
 // firstSet returns the first value that is not absent, null or empty text
 // (Log Analytics exports write every column, empty ones as "" or null).
 func firstSet(vals ...*fastjson.Value) *fastjson.Value {
-	var v *fastjson.Value
 	for _, x := range vals {
-		if x != nil {
-			setVal(&v, x)
+		if x == nil {
+			continue
 		}
+		switch x.Type() {
+		case fastjson.TypeNull:
+			continue
+		case fastjson.TypeString:
+			if b, _ := x.StringBytes(); len(b) == 0 {
+				continue
+			}
+		}
+		return x
 	}
-	return v
+	return nil
 }

@@ -138,6 +138,14 @@ func (d *Decoder) Decode(v *fastjson.Value, loc event.Location, emit record.Emit
 	if f.isActivity() {
 		return d.activity(o, loc, emit)
 	}
+	d.claims(f.identity)
+	return d.decode(loc, emit)
+}
+
+// decode normalizes the AuditEvent record read into d.f, by either reader,
+// and emits its event.
+func (d *Decoder) decode(loc event.Location, emit record.Emit) error {
+	f := &d.f
 	if err := f.skip(); err != nil {
 		return err
 	}
@@ -159,19 +167,13 @@ func (d *Decoder) Decode(v *fastjson.Value, loc event.Location, emit record.Emit
 		}
 		return record.Missing(f.opKey)
 	}
-	if f.time == nil {
-		if f.opKey == "OperationName" {
-			return record.Missing("TimeGenerated")
-		}
-		return record.Missing("time")
+	missing := "time"
+	if f.opKey == "OperationName" {
+		missing = "TimeGenerated"
 	}
-	tb := str(f.time)
-	if tb == nil {
-		return record.Invalid(f.timeKey, "a string")
-	}
-	t, ok := parseTime(tb)
-	if !ok || t.IsZero() {
-		return record.Invalid(f.timeKey, "an RFC 3339 time")
+	t, err := f.timeOf(missing)
+	if err != nil {
+		return err
 	}
 
 	ev := &d.ev
@@ -185,13 +187,13 @@ func (d *Decoder) Decode(v *fastjson.Value, loc event.Location, emit record.Emit
 	} else if !d.vaultFromURI(ev) {
 		return record.Missing("resourceId")
 	}
+	var ok bool
 	if ev.Operation, ok = d.op.get(f.op); !ok {
 		name := d.in.Bytes(f.op)
 		ev.Operation = event.Operation{Name: name, Class: classify(name)}
 		d.op.put(f.op, ev.Operation)
 	}
 	d.object(ev)
-	d.claims(f.identity)
 	d.caller(ev)
 	if ev.Caller.Type == event.IdentityAnonymous && bytes.HasSuffix(f.op, []byte(notificationSuffix)) {
 		// Key Vault itself publishes Event Grid notifications.
@@ -232,10 +234,10 @@ func (d *Decoder) vaultFromURI(ev *event.Event) bool {
 	f := &d.f
 	name := vaultHost(f.id)
 	if name == nil {
-		name = vaultHost(str(f.requestURI))
+		name = vaultHost(f.requestURI.str())
 	}
 	if name == nil {
-		name = armVaultName(str(f.requestURI))
+		name = armVaultName(f.requestURI.str())
 	}
 	if name == nil {
 		name = f.resource
@@ -267,7 +269,7 @@ func (d *Decoder) object(ev *event.Event) {
 	f := &d.f
 	u, fromID := f.id, true
 	if len(u) == 0 {
-		u, fromID = str(f.requestURI), false
+		u, fromID = f.requestURI.str(), false
 	}
 	d.key = append(d.key[:0], boolByte(fromID))
 	d.key = append(d.key, u...)

@@ -90,3 +90,49 @@ func BenchmarkDecodeVaried(b *testing.B) {
 		b.Fatalf("%d events for %d records", n, i)
 	}
 }
+
+// BenchmarkDecodeRaw measures the raw reader (DecodeRaw: no tree) on the
+// records of BenchmarkDecode/native and BenchmarkDecodeVaried.
+func BenchmarkDecodeRaw(b *testing.B) {
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, readRecords(b, filepath.Join("testdata", "native-secret-get-user", "input.json"))[0]); err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name string
+		recs [][]byte
+	}{
+		{"native", [][]byte{buf.Bytes()}},
+		{"varied", testutil.AzureRecords(4096, 1)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			d := NewDecoder()
+			n := 0
+			emit := func(*event.Event) { n++ }
+			loc := event.Location{File: "PT1H.json"}
+			decode := func(rec []byte) {
+				ok, err := d.DecodeRaw(rec, loc, emit)
+				if !ok || err != nil {
+					b.Fatalf("DecodeRaw: %v %v", ok, err)
+				}
+			}
+			var size int
+			for _, r := range bc.recs {
+				decode(r)
+				size += len(r)
+			}
+			b.SetBytes(int64(size / len(bc.recs)))
+			b.ReportAllocs()
+			n = 0
+			i := 0
+			for b.Loop() {
+				loc.Line = int64(i + 1)
+				decode(bc.recs[i%len(bc.recs)])
+				i++
+			}
+			if n != i {
+				b.Fatalf("%d events for %d records", n, i)
+			}
+		})
+	}
+}

@@ -36,39 +36,45 @@ const (
 	flatNameLong = "http_schemas_xmlsoap_org_ws_2005_05_identity_claims_name"
 )
 
-// set records one claim; values that are empty or not strings are ignored.
-func (c *claims) set(name []byte, x *fastjson.Value) {
-	var dst *[]byte
+// field returns where the claim of that name is kept, or nil for a claim
+// the decoder does not read.
+func (c *claims) field(name []byte) *[]byte {
 	switch string(name) {
 	case "oid":
-		dst = &c.oid
+		return &c.oid
 	case claimOIDLong, flatOIDLong:
-		dst = &c.oidLong
+		return &c.oidLong
 	case "upn":
-		dst = &c.upn
+		return &c.upn
 	case claimUPNLong, flatUPNLong:
-		dst = &c.upnLong
+		return &c.upnLong
 	case claimNameLong, flatNameLong:
-		dst = &c.nameLong
+		return &c.nameLong
 	case "unique_name":
-		dst = &c.uniqueName
+		return &c.uniqueName
 	case "appid":
-		dst = &c.appid
+		return &c.appid
 	case "azp":
-		dst = &c.azp
+		return &c.azp
 	case "idtyp":
-		dst = &c.idtyp
+		return &c.idtyp
 	case "xms_mirid":
-		dst = &c.mirid
+		return &c.mirid
 	case "tid":
-		dst = &c.tid
+		return &c.tid
 	case claimTIDLong, flatTIDLong:
-		dst = &c.tidLong
-	default:
-		return
+		return &c.tidLong
 	}
-	if v := str(x); len(v) > 0 {
-		*dst = v
+	return nil
+}
+
+// setTree records one claim read by the tree reader; values that are
+// empty or not strings are ignored (the raw reader does the same).
+func (c *claims) setTree(name []byte, x *fastjson.Value) {
+	if dst := c.field(name); dst != nil {
+		if v := str(x); len(v) > 0 {
+			*dst = v
+		}
 	}
 }
 
@@ -118,7 +124,7 @@ func (d *Decoder) claims(id *fastjson.Value) {
 		claim = id
 	}
 	c := &d.f.claims
-	claim.GetObject().Visit(c.set)
+	claim.GetObject().Visit(c.setTree)
 }
 
 // caller sets ev.Caller from the claims.

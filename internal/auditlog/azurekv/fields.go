@@ -2,6 +2,7 @@ package azurekv
 
 import (
 	"bytes"
+	"time"
 
 	"github.com/valyala/fastjson"
 
@@ -9,10 +10,12 @@ import (
 )
 
 // fields holds the values of one record, gathered in a single pass over its
-// keys whatever its shape. The byte slices alias the parsed record and are
-// valid during Decode only.
+// keys whatever its shape, by either of the two readers: the fastjson tree
+// (top, prop) or the raw scan of a native record (raw.go). The normalizing
+// code reads only these fields, so both readers give the same events. The
+// byte slices alias the record and are valid during the decode only.
 type fields struct {
-	time    *fastjson.Value
+	time    value
 	timeKey string
 	op      []byte
 	opKey   string
@@ -23,21 +26,168 @@ type fields struct {
 	category   []byte
 	table      []byte // Log Analytics Type
 
-	signature   []byte
-	description *fastjson.Value // read only when it may become the reason
+	signature []byte
+	// description is nil from the raw reader when it holds an escape and
+	// the record has a result signature: then it is never read.
+	description []byte
 	ip          []byte
 	correlation []byte
 
 	id         []byte
-	requestURI *fastjson.Value // read only when the record has no id
+	requestURI value // read only when the record has no id
 	clientInfo []byte
-	status     *fastjson.Value
-	apMatch    *fastjson.Value
-	rbac       *fastjson.Value
+	status     value
+	apMatch    value
+	rbac       value
 
+	claims claims
+
+	// The tree reader only: the properties and identity values, read
+	// after the top-level keys (the raw reader reads them in place).
 	props    *fastjson.Value
 	identity *fastjson.Value
-	claims   claims
+}
+
+// value is a JSON value that may be of more than one type: the time, the
+// HTTP status (a number, or numeric text in Log Analytics exports), the
+// access-check flags (booleans, or their text), the request URI.
+type value struct {
+	kind valueKind
+	text []byte  // kindString: the text, unescaped
+	num  float64 // kindNumber: the number, when numOK
+	// numOK is false for a number fastjson's Float64 rejects.
+	numOK bool
+}
+
+type valueKind uint8
+
+const (
+	kindAbsent valueKind = iota
+	kindNull
+	kindString
+	kindNumber
+	kindTrue
+	kindFalse
+	kindOther // an object or an array
+)
+
+// treeValue converts a fastjson value.
+func treeValue(x *fastjson.Value) value {
+	switch x.Type() {
+	case fastjson.TypeString:
+		b, _ := x.StringBytes()
+		return value{kind: kindString, text: b}
+	case fastjson.TypeNumber:
+		n, err := x.Float64()
+		return value{kind: kindNumber, num: n, numOK: err == nil}
+	case fastjson.TypeTrue:
+		return value{kind: kindTrue}
+	case fastjson.TypeFalse:
+		return value{kind: kindFalse}
+	case fastjson.TypeNull:
+		return value{kind: kindNull}
+	}
+	return value{kind: kindOther}
+}
+
+// str returns the text of a string value, or nil.
+func (v *value) str() []byte {
+	if v.kind != kindString {
+		return nil
+	}
+	return v.text
+}
+
+// int returns the value as a number, as record.Int reads it: a number, or
+// numeric text ("403", "403.0").
+func (v *value) int() (int, bool) {
+	switch v.kind {
+	case kindNumber:
+		if !v.numOK {
+			return 0, false
+		}
+		return int(v.num), true
+	case kindString:
+		return atoi(v.text)
+	}
+	return 0, false
+}
+
+// atoi reads numeric text as record.Int does.
+func atoi(b []byte) (int, bool) {
+	if len(b) == 0 {
+		return 0, false
+	}
+	n := 0
+	for i, c := range b {
+		if c == '.' && i > 0 { // "403.0"
+			for _, d := range b[i+1:] {
+				if d != '0' {
+					return 0, false
+				}
+			}
+			return n, true
+		}
+		if c < '0' || c > '9' || n > 1e9 {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// bool returns the value as a boolean, as record.Bool reads it: true or
+// false, or their text in any case.
+func (v *value) bool() (b, ok bool) {
+	switch v.kind {
+	case kindTrue:
+		return true, true
+	case kindFalse:
+		return false, true
+	case kindString:
+		switch {
+		case eqLowerASCII(v.text, "true"):
+			return true, true
+		case eqLowerASCII(v.text, "false"):
+			return false, true
+		}
+	}
+	return false, false
+}
+
+// eqLowerASCII reports whether b, with its ASCII letters lower-cased,
+// equals the lower-case ASCII s: what strings.ToLower(string(b)) == s
+// says, since no other rune lower-cases to one of s's letters.
+func eqLowerASCII(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != s[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// timeOf returns the record's time, or the error for a malformed one or,
+// naming the field missing, for none.
+func (f *fields) timeOf(missing string) (time.Time, error) {
+	switch f.time.kind {
+	case kindAbsent:
+		return time.Time{}, record.Missing(missing)
+	case kindString:
+	default:
+		return time.Time{}, record.Invalid(f.timeKey, "a string")
+	}
+	t, ok := parseTime(f.time.text)
+	if !ok || t.IsZero() {
+		return time.Time{}, record.Invalid(f.timeKey, "an RFC 3339 time")
+	}
+	return t, nil
 }
 
 func (f *fields) reset() {
@@ -48,15 +198,15 @@ func (f *fields) reset() {
 func (f *fields) top(k []byte, x *fastjson.Value) {
 	switch string(k) {
 	case "time":
-		f.time, f.timeKey = x, "time"
+		f.time, f.timeKey = treeValue(x), "time"
 	case "TimeGenerated":
-		f.time, f.timeKey = x, "TimeGenerated"
+		f.time, f.timeKey = treeValue(x), "TimeGenerated"
 	case "operationName":
 		f.op, f.opKey = str(x), "operationName"
 	case "OperationName":
 		f.op, f.opKey = str(x), "OperationName"
 	case "resourceId", "ResourceId", "_ResourceId":
-		setStr(&f.resourceID, x)
+		setStr(&f.resourceID, str(x))
 	case "Resource":
 		f.resource = str(x)
 	case "ResourceProvider":
@@ -68,7 +218,7 @@ func (f *fields) top(k []byte, x *fastjson.Value) {
 	case "resultSignature", "ResultSignature":
 		f.signature = str(x)
 	case "resultDescription", "ResultDescription":
-		f.description = x
+		f.description = str(x)
 	case "callerIpAddress", "CallerIPAddress", "CallerIpAddress":
 		f.ip = str(x)
 	case "correlationId", "CorrelationId":
@@ -80,20 +230,20 @@ func (f *fields) top(k []byte, x *fastjson.Value) {
 			f.props = x
 		}
 	case "Id", "id_s":
-		setStr(&f.id, x)
+		setStr(&f.id, str(x))
 	case "RequestUri", "requestUri_s":
-		setVal(&f.requestURI, x)
+		setVal(&f.requestURI, treeValue(x))
 	case "ClientInfo", "clientInfo_s":
-		setStr(&f.clientInfo, x)
+		setStr(&f.clientInfo, str(x))
 	case "HttpStatusCode", "httpStatusCode_d":
-		setVal(&f.status, x)
+		setVal(&f.status, treeValue(x))
 	case "IsAccessPolicyMatch", "isAccessPolicyMatch_b":
-		setVal(&f.apMatch, x)
+		setVal(&f.apMatch, treeValue(x))
 	case "IsRbacAuthorized", "isRbacAuthorized_b":
-		setVal(&f.rbac, x)
+		setVal(&f.rbac, treeValue(x))
 	default:
 		if c, ok := bytes.CutPrefix(k, []byte("identity_claim_")); ok {
-			f.claims.set(flatClaimName(c), x)
+			f.claims.setTree(flatClaimName(c), x)
 		}
 	}
 }
@@ -102,48 +252,48 @@ func (f *fields) top(k []byte, x *fastjson.Value) {
 func (f *fields) prop(k []byte, x *fastjson.Value) {
 	switch string(k) {
 	case "id":
-		setStr(&f.id, x)
+		setStr(&f.id, str(x))
 	case "requestUri":
-		setVal(&f.requestURI, x)
+		setVal(&f.requestURI, treeValue(x))
 	case "clientInfo":
-		setStr(&f.clientInfo, x)
+		setStr(&f.clientInfo, str(x))
 	case "httpStatusCode":
-		setVal(&f.status, x)
+		setVal(&f.status, treeValue(x))
 	case "isAccessPolicyMatch":
-		setVal(&f.apMatch, x)
+		setVal(&f.apMatch, treeValue(x))
 	case "isRbacAuthorized":
-		setVal(&f.rbac, x)
+		setVal(&f.rbac, treeValue(x))
 	}
 }
 
 // setStr keeps the first non-empty string among the keys naming one field.
-func setStr(dst *[]byte, x *fastjson.Value) {
+func setStr(dst *[]byte, s []byte) {
 	if len(*dst) == 0 {
-		*dst = str(x)
+		*dst = s
 	}
 }
 
 // setVal keeps the first value that is not null or empty text (Log
 // Analytics exports write every column, empty ones as "").
-func setVal(dst **fastjson.Value, x *fastjson.Value) {
-	if *dst != nil {
+func setVal(dst *value, v value) {
+	if dst.kind != kindAbsent {
 		return
 	}
-	switch x.Type() {
-	case fastjson.TypeNull:
+	switch v.kind {
+	case kindNull:
 		return
-	case fastjson.TypeString:
-		if b, _ := x.StringBytes(); len(b) == 0 {
+	case kindString:
+		if len(v.text) == 0 {
 			return
 		}
 	}
-	*dst = x
+	*dst = v
 }
 
 // skip returns a skip error for a well-formed record that is not a Key
 // Vault audit event.
 func (f *fields) skip() error {
-	if len(f.category) > 0 && !bytes.EqualFold(f.category, []byte("AuditEvent")) {
+	if len(f.category) > 0 && !isAuditEvent(f.category) {
 		return record.Skip("category " + reasonWord(f.category))
 	}
 	if len(f.provider) > 0 && !bytes.EqualFold(f.provider, []byte(providerKeyVault)) {
@@ -156,6 +306,11 @@ func (f *fields) skip() error {
 }
 
 const providerKeyVault = "MICROSOFT.KEYVAULT"
+
+// isAuditEvent reports whether a category is AuditEvent, in any case.
+func isAuditEvent(category []byte) bool {
+	return string(category) == "AuditEvent" || bytes.EqualFold(category, []byte("AuditEvent"))
+}
 
 // reasonWord returns b for a skip reason when it looks like a name, so that
 // reasons keep few distinct values; anything else is "other".

@@ -3,7 +3,6 @@ package azurekv
 import (
 	"bytes"
 
-	"vaultwatch/internal/auditlog/record"
 	"vaultwatch/internal/event"
 )
 
@@ -24,7 +23,7 @@ const maxDescription = 200
 func (d *Decoder) result(ev *event.Event) {
 	f := &d.f
 	r := &ev.Result
-	status, hasStatus := record.Int(f.status)
+	status, hasStatus := f.status.int()
 	if hasStatus && status > 0 && status < 1000 {
 		r.Status = status
 	}
@@ -42,8 +41,8 @@ func (d *Decoder) result(ev *event.Event) {
 		r.Reason = d.in.Bytes(sig)
 	}
 	if r.Outcome == event.OutcomeSuccess {
-		apMatch, apOK := record.Bool(f.apMatch)
-		rbac, rbacOK := record.Bool(f.rbac)
+		apMatch, apOK := f.apMatch.bool()
+		rbac, rbacOK := f.rbac.bool()
 		switch {
 		case sigOutcome == event.OutcomeDenied:
 			r.Outcome = event.OutcomeDenied
@@ -56,7 +55,7 @@ func (d *Decoder) result(ev *event.Event) {
 		}
 	}
 	if r.Reason == "" && r.Outcome != event.OutcomeSuccess && len(sig) == 0 {
-		if desc := bytes.TrimSpace(str(f.description)); len(desc) <= maxDescription {
+		if desc := bytes.TrimSpace(f.description); len(desc) <= maxDescription {
 			r.Reason = d.in.Bytes(desc)
 		}
 	}

@@ -39,6 +39,25 @@ type Decoder interface {
 	Flush(emit Emit)
 }
 
+// RawDecoder is a Decoder that can also read some records from their bytes,
+// without the parsed tree: a fast path for the common shape of its
+// format. The reader tries it first on the records of a stream whose last
+// record was of its format.
+type RawDecoder interface {
+	Decoder
+	// DecodeRaw decodes rec, one record as the reader found it (valid
+	// UTF-8), when it is a record the fast path is sure of, and reports
+	// whether it was.
+	//
+	// ok=false: nothing was emitted, nothing is to be counted and err is
+	// nil; the caller must parse rec and use Detect and Decode, as for any
+	// record. ok=true: rec is a well-formed JSON object for which Detect
+	// would say yes and Decode would emit the same events and return the
+	// same error as DecodeRaw did; that error is a record problem like
+	// Decode's (IsSkip applies).
+	DecodeRaw(rec []byte, loc event.Location, emit Emit) (ok bool, err error)
+}
+
 // Format describes one log format.
 type Format struct {
 	Name event.Format
