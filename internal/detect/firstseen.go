@@ -14,6 +14,20 @@ type firstSeen[K comparable] struct {
 	m       map[K]time.Time
 	max     int
 	Evicted int64
+
+	// recent holds the last keys looked up, with their first sighting as
+	// the map has it: a caller's calls come in runs, and a hit here spares
+	// the map lookup. A cache of the map, not state.
+	recent [recentKeys]recentKey[K]
+	next   int
+}
+
+const recentKeys = 4
+
+type recentKey[K comparable] struct {
+	key   K
+	first time.Time
+	ok    bool
 }
 
 func newFirstSeen[K comparable](max int) *firstSeen[K] {
@@ -22,19 +36,41 @@ func newFirstSeen[K comparable](max int) *firstSeen[K] {
 
 // see records key at t and returns when it was first seen (t when new).
 func (f *firstSeen[K]) see(key K, t time.Time) time.Time {
-	if first, ok := f.m[key]; ok {
-		if t.Before(first) {
-			f.m[key] = t
-			return t
+	for i := range f.recent {
+		if r := &f.recent[i]; r.ok && r.key == key && !t.Before(r.first) {
+			return r.first
 		}
-		return first
 	}
-	if len(f.m) >= f.max {
-		f.Evicted += int64(len(f.m))
-		clear(f.m)
+	first, ok := f.m[key]
+	switch {
+	case ok && !t.Before(first):
+	case ok:
+		f.m[key] = t
+		first = t
+	default:
+		if len(f.m) >= f.max {
+			f.Evicted += int64(len(f.m))
+			clear(f.m)
+			f.recent = [recentKeys]recentKey[K]{}
+		}
+		f.m[key] = t
+		first = t
 	}
-	f.m[key] = t
-	return t
+	f.remember(key, first)
+	return first
+}
+
+// remember puts key in the recent entries, replacing its own entry or the
+// oldest.
+func (f *firstSeen[K]) remember(key K, first time.Time) {
+	for i := range f.recent {
+		if r := &f.recent[i]; r.ok && r.key == key {
+			r.first = first
+			return
+		}
+	}
+	f.recent[f.next] = recentKey[K]{key, first, true}
+	f.next = (f.next + 1) % recentKeys
 }
 
 // vp is a (vault, principal) key.

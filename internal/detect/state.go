@@ -67,13 +67,13 @@ type stateful interface {
 
 // stateFields lists the fields of every struct the engine's state is made
 // of. A field is saved (or rebuilt from what is saved) unless it is marked
-// "-": configuration the engine is built with, and wiring (a detector's
-// settings are written with its state all the same, see setting). A type
-// marked "json" is written as JSON: every field of it, and of the types in
-// it, must be exported. A test
-// walks the engine and every detector by reflection and fails on a field
-// missing here, so that new state is not forgotten: add the field here and
-// to its saveState and loadState.
+// "-": configuration the engine is built with (a detector's settings are
+// written with its state all the same, see setting), wiring, and caches of
+// what is saved. A type marked "json" is written as JSON: every field of
+// it, and of the types in it, must be exported. A test walks the engine and
+// every detector by reflection and fails on a field missing here, so that
+// new state is not forgotten: add the field here and to its saveState and
+// loadState.
 var stateFields = map[string]string{
 	"Engine":     "vaults anywhere onVault nets readers names agg Stats -cfg -detectors -ctx -ev",
 	"callerInfo": "name person",
@@ -84,7 +84,7 @@ var stateFields = map[string]string{
 	"reader":     "name first",
 	"openAlert":  "a key vp objects seen net -changed",
 	"vpKey":      "vault principal",
-	"firstSeen":  "m max Evicted",
+	"firstSeen":  "m max Evicted -recent -next", // recent: a cache of m
 	"burst":      "n span m",
 	"ring":       "t label next full last",
 	"vp":         "vault principal",

@@ -470,6 +470,8 @@ func (e *Engine) stateStrings() []string {
 // compareEngines fails on any difference in what a and b learned.
 func compareEngines(t *testing.T, a, b *Engine) {
 	t.Helper()
+	dropRecentAll(a)
+	dropRecentAll(b)
 	for _, f := range []struct {
 		name string
 		x, y any
