@@ -22,8 +22,10 @@ type Decoys struct {
 	// memo remembers the answer per (vault, object): matching globs on
 	// every read is costly and the same objects are read all day. It is
 	// bounded and starts afresh when full.
-	mu   sync.Mutex
-	memo map[decoyKey]bool
+	mu        sync.Mutex
+	memo      map[decoyKey]bool
+	last      decoyKey // the last object asked about, and its answer
+	lastMatch bool
 }
 
 type decoyKey struct{ vault, object string }
@@ -73,14 +75,18 @@ func (d *Decoys) Match(vault, object string) bool {
 	k := decoyKey{vault, object}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if m, ok := d.memo[k]; ok {
-		return m
+	if k == d.last {
+		return d.lastMatch
 	}
-	if d.memo == nil || len(d.memo) >= decoyMemoMax {
-		d.memo = make(map[decoyKey]bool, 1024)
+	m, ok := d.memo[k]
+	if !ok {
+		if d.memo == nil || len(d.memo) >= decoyMemoMax {
+			d.memo = make(map[decoyKey]bool, 1024)
+		}
+		m = d.match(vault, object)
+		d.memo[k] = m
 	}
-	m := d.match(vault, object)
-	d.memo[k] = m
+	d.last, d.lastMatch = k, m
 	return m
 }
 

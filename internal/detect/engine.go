@@ -29,6 +29,10 @@ type Engine struct {
 	names     map[string]callerInfo    // how to show each principal
 	ctx       Context
 	ev        *event.Event
+	// lastIP and lastClass cache the last address classified: a caller's
+	// calls come in runs. Not state.
+	lastIP    netip.Addr
+	lastClass intel.Class
 
 	// Stats counts what the engine did.
 	Stats Stats
@@ -88,7 +92,10 @@ func (e *Engine) Process(ev *event.Event) {
 	c.Event = ev
 	c.IP = intel.Class{}
 	if ev.IP.IsValid() {
-		c.IP = e.cfg.Intel.Classify(ev.IP) // allocation-free: about 50 ns, 200-400 ns with GeoIP databases
+		if ev.IP != e.lastIP {
+			e.lastIP, e.lastClass = ev.IP, e.cfg.Intel.Classify(ev.IP) // allocation-free: about 50 ns, 200-400 ns with GeoIP databases
+		}
+		c.IP = e.lastClass
 	}
 	c.Principal = principalKey(ev)
 	first, ok := e.vaults[ev.Vault.ID]

@@ -1,8 +1,11 @@
 package detect
 
 import (
+	"net/netip"
 	"testing"
 	"time"
+
+	"vaultwatch/internal/intel"
 )
 
 // dropRecent empties f's cache of recent keys, which is not state.
@@ -12,10 +15,12 @@ func (f *firstSeen[K]) dropRecent() {
 	}
 }
 
-// dropRecentAll empties every cache of recent keys in e and its detectors,
+// dropRecentAll empties every cache of recent keys in e and its detectors
+// (and of the last address and principal),
 // so that engines can be compared for what they learned. A detector with a
 // firstSeen that is not listed here makes the state round-trip test fail.
 func dropRecentAll(e *Engine) {
+	e.lastIP, e.lastClass = netip.Addr{}, intel.Class{}
 	e.anywhere.dropRecent()
 	e.onVault.dropRecent()
 	e.nets.dropRecent()
@@ -23,6 +28,12 @@ func dropRecentAll(e *Engine) {
 		switch d := d.(type) {
 		case *CrossProvider:
 			d.known.dropRecent()
+		case *ManyVaults:
+			for _, s := range []*vaultSpread{d.ok, d.no} {
+				if s != nil {
+					s.lastP, s.last = "", nil
+				}
+			}
 		case *CryptoVolume:
 			d.pairs.dropRecent()
 		case *Newcomers:

@@ -16,11 +16,16 @@ type vaultSpread struct {
 	window time.Duration
 	min    int // counts below this never matter
 	m      map[string]*spread
+
+	// lastP and last cache the last principal's entry in m: a caller's
+	// calls come in runs. Not state.
+	lastP string
+	last  *spread
 }
 
 type spread struct {
 	first  time.Time
-	vaults map[string]spreadVault // vault id -> last touch in the window
+	vaults map[string]*spreadVault // vault id -> last touch in the window
 	peak   int                    // largest count while learning
 	known  map[string]time.Time   // first touch of each vault
 	// The counts of the last full count, exact until until: no vault
@@ -47,18 +52,32 @@ func newVaultSpread(window time.Duration, min int) *vaultSpread {
 // whether its learning period is over. It allocates only for a new
 // principal or a new vault.
 func (s *vaultSpread) touch(principal string, v event.Vault, t, since time.Time, learning time.Duration) (n, fresh, peak int, learned bool) {
-	sp, ok := s.m[principal]
-	if !ok {
-		if len(s.m) >= maxSpreadPrincipals {
-			clear(s.m)
+	sp := s.last
+	if sp == nil || principal != s.lastP {
+		var ok bool
+		sp, ok = s.m[principal]
+		if !ok {
+			if len(s.m) >= maxSpreadPrincipals {
+				clear(s.m)
+			}
+			sp = &spread{first: since, vaults: map[string]*spreadVault{}, known: map[string]time.Time{}}
+			s.m[principal] = sp
 		}
-		sp = &spread{first: since, vaults: map[string]spreadVault{}, known: map[string]time.Time{}}
-		s.m[principal] = sp
+		s.lastP, s.last = principal, sp
 	}
-	_, inWindow := sp.vaults[v.ID]
-	sp.vaults[v.ID] = spreadVault{v, t}
-	if ft, ok := sp.known[v.ID]; (!ok && len(sp.known) < 4096) || t.Before(ft) {
-		sp.known[v.ID] = t
+	x, inWindow := sp.vaults[v.ID]
+	if !inWindow || t.Before(x.t) {
+		// A vault new to the window, or a call out of order, may be the
+		// vault's first touch. (In order, a vault in the window was
+		// first touched no later than its last touch.)
+		if ft, ok := sp.known[v.ID]; (!ok && len(sp.known) < 4096) || t.Before(ft) {
+			sp.known[v.ID] = t
+		}
+	}
+	if inWindow {
+		x.v, x.t = v, t
+	} else {
+		sp.vaults[v.ID] = &spreadVault{v, t}
 	}
 	// Judge against the peak learned before this call, then learn from it.
 	peak = sp.peak

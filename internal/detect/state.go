@@ -75,7 +75,7 @@ type stateful interface {
 // new state is not forgotten: add the field here and to its saveState and
 // loadState.
 var stateFields = map[string]string{
-	"Engine":     "vaults anywhere onVault nets readers names agg Stats -cfg -detectors -ctx -ev",
+	"Engine":     "vaults anywhere onVault nets readers names agg Stats -cfg -detectors -ctx -ev -lastIP -lastClass",
 	"callerInfo": "name person",
 	"Stats":      "Events Findings Alerts Evicted",
 	"aggregator": "open byVP lastSweep -gap -emit -stats -readers",
@@ -99,7 +99,7 @@ var stateFields = map[string]string{
 	"CrossProvider":       "-Window known recent",
 	"recentRead":          "family vault t",
 	"ManyVaults":          "-MinVaults -Window ok no",
-	"vaultSpread":         "window min m",
+	"vaultSpread":         "window min m -lastP -last",
 	"spread":              "first vaults peak known n fresh until",
 	"spreadVault":         "v t",
 	"UnusualUserDenied":   "used",
@@ -1251,10 +1251,10 @@ func loadVaultSpread(r *stateReader) *vaultSpread {
 		p := r.str()
 		sp := &spread{first: r.time(), peak: r.int(), n: r.int(), fresh: r.int(), until: r.time()}
 		nv := r.count()
-		sp.vaults = make(map[string]spreadVault, nv)
+		sp.vaults = make(map[string]*spreadVault, nv)
 		for range nv {
 			id := r.str()
-			sp.vaults[id] = spreadVault{v: r.vault(), t: r.time()}
+			sp.vaults[id] = &spreadVault{v: r.vault(), t: r.time()}
 		}
 		nk := r.count()
 		sp.known = make(map[string]time.Time, nk)

@@ -132,7 +132,7 @@ func (d *HighVolume) Observe(c *Context) {
 		return // crypto volume has its own detector
 	}
 	hour := e.Time.Truncate(time.Hour)
-	d.vault(c, hour)
+	vv := d.vault(c, hour)
 	key := vp{e.Vault.ID, c.Principal}
 	v, ok := d.m[key]
 	if !ok {
@@ -145,7 +145,6 @@ func (d *HighVolume) Observe(c *Context) {
 	near := int(float64(d.MinCalls) / d.Factor)
 	person := e.Caller.Type == event.IdentityUser
 	learned := e.Time.Sub(c.SinceOnVault) >= c.Config.LearningPeriod
-	vv := d.vaults[e.Vault.ID]
 	if !hour.Equal(v.hour) && person && learned && !v.alerted && vv != nil {
 		vv.people = max(vv.people, v.n) // the hour that ends, of a learned person
 	}
@@ -181,8 +180,8 @@ func (d *HighVolume) Observe(c *Context) {
 
 // vault counts the event in its vault's hour and raises when everyone
 // together is far above the vault's profile: many callers, each below its
-// own threshold.
-func (d *HighVolume) vault(c *Context, hour time.Time) {
+// own threshold. It returns the vault's profile.
+func (d *HighVolume) vault(c *Context, hour time.Time) *vaultVolume {
 	e := c.Event
 	v, ok := d.vaults[e.Vault.ID]
 	if !ok {
@@ -194,17 +193,19 @@ func (d *HighVolume) vault(c *Context, hour time.Time) {
 	}
 	if !hour.Equal(v.hour) {
 		if !v.roll(hour, int(float64(d.VaultMinCalls)/d.Factor)) {
-			return
+			return v
 		}
 		clear(v.callers)
 	}
 	v.n++
-	if _, ok := v.callers[c.Principal]; ok || len(v.callers) < maxHourCallers {
+	if len(v.callers) < maxHourCallers {
 		v.callers[c.Principal]++
+	} else if n, ok := v.callers[c.Principal]; ok {
+		v.callers[c.Principal] = n + 1
 	}
 	normal, seasonal := v.normal()
 	if v.alerted || !c.VaultLearned() || float64(v.n) < max(float64(d.VaultMinCalls), d.Factor*float64(normal)) {
-		return
+		return v
 	}
 	v.alerted = true
 	top := slices.SortedFunc(maps.Keys(v.callers), func(a, b string) int {
@@ -222,6 +223,7 @@ func (d *HighVolume) vault(c *Context, hour time.Time) {
 			e.Vault.Name, v.n, len(v.callers), normalText(&v.volume, normal, seasonal), b.String()),
 		Facts: []alert.Fact{{Name: "calls_this_hour", Value: float64(v.n)}, {Name: "busiest_earlier_hour", Value: float64(v.peak)},
 			{Name: "normal_for_this_hour", Value: float64(normal)}, {Name: "callers_this_hour", Value: float64(len(v.callers))}}})
+	return v
 }
 
 func normalText(v *volume, normal int, seasonal bool) string {
