@@ -269,6 +269,9 @@ func (o *openAlert) addVault(v event.Vault, p event.Provider) {
 // vault, and closes the alerts whose burst has ended.
 func (g *aggregator) observe(ev *event.Event, principal string, ip intel.Class) {
 	for _, k := range [...]vpKey{{ev.Vault.ID, principal}, {"", principal}, {ev.Vault.ID, allCallers}} { // this vault's alerts, cross-vault ones, the vault's own
+		if len(g.byVP) == 0 {
+			break // most of the time no alert is open
+		}
 		for _, o := range g.byVP[k] {
 			if ev.Time.Sub(o.a.EndTime) <= g.gap {
 				o.add(ev, ip)
