@@ -26,8 +26,8 @@ type vaultSpread struct {
 type spread struct {
 	first  time.Time
 	vaults map[string]*spreadVault // vault id -> last touch in the window
-	peak   int                    // largest count while learning
-	known  map[string]time.Time   // first touch of each vault
+	peak   int                     // largest count while learning
+	known  map[string]time.Time    // first touch of each vault
 	// The counts of the last full count, exact until until: no vault
 	// leaves the window, and no vault stops being fresh, before it. A
 	// cache, not state: zero until means "count".
