@@ -62,21 +62,9 @@ func sampleFiles(t *testing.T, dir string) (names []string, events map[string]ev
 	var p fastjson.Parser
 	events = map[string]event.Event{}
 	for _, path := range paths {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var wrapper struct {
-			Input struct {
-				Message string `json:"message"`
-			} `json:"input"`
-		}
-		if err := json.Unmarshal(b, &wrapper); err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
 		name := filepath.Base(path)
 		names = append(names, name)
-		events[name] = decodeSample(t, d, &p, []byte(wrapper.Input.Message), name)
+		events[name] = decodeSample(t, d, &p, sampleMessage(t, path), name)
 	}
 	sort.Strings(names)
 	return names, events
@@ -399,4 +387,22 @@ func jsonRecords(t *testing.T, path string) []json.RawMessage {
 		add(raw)
 	}
 	return recs
+}
+
+// sampleMessage returns the record a sample file holds: its input.message.
+func sampleMessage(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wrapper struct {
+		Input struct {
+			Message string `json:"message"`
+		} `json:"input"`
+	}
+	if err := json.Unmarshal(b, &wrapper); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return []byte(wrapper.Input.Message)
 }

@@ -108,32 +108,9 @@ func (v *value) int() (int, bool) {
 		}
 		return int(v.num), true
 	case kindString:
-		return atoi(v.text)
+		return record.Atoi(v.text)
 	}
 	return 0, false
-}
-
-// atoi reads numeric text as record.Int does.
-func atoi(b []byte) (int, bool) {
-	if len(b) == 0 {
-		return 0, false
-	}
-	n := 0
-	for i, c := range b {
-		if c == '.' && i > 0 { // "403.0"
-			for _, d := range b[i+1:] {
-				if d != '0' {
-					return 0, false
-				}
-			}
-			return n, true
-		}
-		if c < '0' || c > '9' || n > 1e9 {
-			return 0, false
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n, true
 }
 
 // bool returns the value as a boolean, as record.Bool reads it: true or

@@ -135,20 +135,8 @@ func TestDecodeRawMatchesTree(t *testing.T) {
 	}
 	paths, _ := filepath.Glob(filepath.Join(dir, sampleDir, "*.json"))
 	for _, path := range paths {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var wrapper struct {
-			Input struct {
-				Message string `json:"message"`
-			} `json:"input"`
-		}
-		if err := json.Unmarshal(b, &wrapper); err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
 		n++
-		if df.check(t, []byte(wrapper.Input.Message), filepath.Base(path)) {
+		if df.check(t, sampleMessage(t, path), filepath.Base(path)) {
 			taken++
 		} else {
 			t.Logf("%s: declined", filepath.Base(path))

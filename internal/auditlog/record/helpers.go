@@ -107,12 +107,15 @@ func Int(v *fastjson.Value, keys ...string) (n int, ok bool) {
 		return int(f), true
 	case fastjson.TypeString:
 		b, _ := x.StringBytes()
-		return atoi(b)
+		return Atoi(b)
 	}
 	return 0, false
 }
 
-func atoi(b []byte) (int, bool) {
+// Atoi reads a number written as text, as logs write status codes:
+// decimal digits, with an optional zero fraction ("403.0"); false for
+// anything else or anything over about a billion.
+func Atoi(b []byte) (int, bool) {
 	if len(b) == 0 {
 		return 0, false
 	}
