@@ -150,8 +150,10 @@ func (s *vaultSpread) others(principal string, v event.Vault) []event.Vault {
 // was learned, and at least two of them vaults it had never touched before
 // that hour: a stolen credential sweeping everything it can reach. Automation
 // that touches every vault daily, and an admin going through the vaults
-// they look after, are learned as normal. It raises denied-many-vaults the
-// same way for denied calls.
+// they look after, are learned as normal; writes do not count (a monthly
+// rotation job sets new versions in every vault it serves, and a write takes
+// nothing away). It raises denied-many-vaults the same way for denied
+// calls.
 type ManyVaults struct {
 	MinVaults int           // default 3
 	Window    time.Duration // default 1 hour
@@ -184,7 +186,11 @@ func (d *ManyVaults) Observe(c *Context) {
 	var did string
 	switch e.Result.Outcome {
 	case event.OutcomeSuccess:
-		if e.Operation.Class == event.ClassAuth {
+		switch e.Operation.Class {
+		case event.ClassAuth, event.ClassWrite:
+			// Logins are not vault use; writes are what rotation jobs
+			// and release pipelines do across every vault they serve,
+			// and they take nothing away.
 			return
 		}
 		s, t, did = d.ok, alert.ManyVaults, "used"
