@@ -13,7 +13,8 @@ import (
 // Vault policy, a resource policy) and, within the hour, reads secrets it
 // had never read before: granting itself the access it then uses. An
 // admin's change followed by another identity's reads (a new application
-// being deployed) is not this.
+// being deployed) is not this, and nothing is raised before the vault's
+// learning period is over: until then every read is a first.
 type PolicyChangeThenGet struct {
 	Window  time.Duration           // default 1 hour
 	changes map[string]policyChange // principal -> last change
@@ -67,6 +68,9 @@ func (d *PolicyChangeThenGet) Observe(c *Context) {
 	ch, ok := d.changes[c.Principal]
 	if !ok || e.Time.Sub(ch.t) > d.Window || e.Time.Before(ch.t) || first.Before(ch.t) {
 		return // no recent change of its own, or an object it read before it
+	}
+	if !c.VaultLearned() {
+		return // "never read before" means nothing before the vault is learned
 	}
 	if ch.first == nil {
 		ch.first = &Prior{Start: e.Time, IP: e.IP, IPClass: c.IP}
