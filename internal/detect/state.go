@@ -111,7 +111,7 @@ var stateFields = map[string]string{
 	"grant":               "t who",
 	"OperationPattern":    "classes",
 	"HighVolume":          "-MinCalls -VaultMinCalls -Factor m vaults",
-	"volume":              "hour n peak first alerted week",
+	"volume":              "hour n prev peak first alerted held heldHour week",
 	"vaultVolume":         "volume callers people",
 	"UnusualIP":           "pairs",
 	"netProfile":          "nets kinds pending",
@@ -1484,7 +1484,7 @@ func (d *OperationPattern) loadState(r *stateReader) (func(), error) {
 }
 
 func (d *HighVolume) saveState(w *stateWriter) {
-	w.uvarint(2)
+	w.uvarint(3)
 	w.bool(d.m != nil)
 	if d.m == nil {
 		return
@@ -1514,7 +1514,7 @@ func (d *HighVolume) saveState(w *stateWriter) {
 }
 
 func (d *HighVolume) loadState(r *stateReader) (func(), error) {
-	r.version(2)
+	r.version(3)
 	if !r.bool() {
 		return func() { d.m, d.vaults = nil, nil }, r.err
 	}
@@ -1554,9 +1554,12 @@ func (d *HighVolume) loadState(r *stateReader) (func(), error) {
 func (v *volume) save(w *stateWriter) {
 	w.time(v.hour)
 	w.int(v.n)
+	w.int(v.prev)
 	w.int(v.peak)
 	w.time(v.first)
 	w.bool(v.alerted)
+	w.int(v.held)
+	w.time(v.heldHour)
 	w.bool(v.week != nil)
 	if v.week == nil {
 		return
@@ -1577,7 +1580,7 @@ func (v *volume) save(w *stateWriter) {
 }
 
 func loadVolume(r *stateReader) *volume {
-	v := &volume{hour: r.time(), n: r.int(), peak: r.int(), first: r.time(), alerted: r.bool()}
+	v := &volume{hour: r.time(), n: r.int(), prev: r.int(), peak: r.int(), first: r.time(), alerted: r.bool(), held: r.int(), heldHour: r.time()}
 	if !r.bool() {
 		return v
 	}

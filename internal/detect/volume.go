@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -13,13 +14,19 @@ import (
 )
 
 // HighVolume raises high-volume-operations when the reads and lists of a
-// principal on a vault, or of everyone on a vault together, within one clock
-// hour reach Factor times what that principal (vault) normally does (and at
-// least MinCalls, VaultMinCalls for the vault): a dump, not a busier day.
+// principal on a vault within the last sixty minutes, or of everyone on a
+// vault together within one clock hour, reach Factor times what that
+// principal (vault) normally does in an hour (and at least MinCalls,
+// VaultMinCalls for the vault): a dump, not a busier day. A principal's
+// last sixty minutes are this clock hour's calls and the share of the hour
+// before's that falls within them, so a burst across the turn of an hour
+// counts whole.
 //
 // "Normally" is robust and seasonal. The learned peak is the busiest
 // earlier hour that raised nothing, so an attacker's burst never becomes the
-// new normal, and month-end batches that triple an application's volume
+// new normal; an hour followed at once by another is learned only when that
+// one ends without raising too, so the first half of a burst is not the
+// normal its second half is measured against. Month-end batches that triple an application's volume
 // stay below four times it once one has been seen. With two weeks of
 // history, the same hours of the week (the hour before and after too) are
 // what the hour is compared with: a burst at 3 a.m. on a Sunday is measured
@@ -37,9 +44,17 @@ type HighVolume struct {
 type volume struct {
 	hour    time.Time // the clock hour being counted
 	n       int
+	prev    int       // the count of the clock hour just before hour (0 when there were no calls in it)
 	peak    int       // busiest earlier hour that raised nothing
 	first   time.Time // first hour counted
 	alerted bool
+	// held is an hour that ended without raising and was followed at once
+	// by the hour being counted: it is learned only once that hour ends
+	// without raising too, so that the first half of a burst across the
+	// turn of an hour does not become the normal its second half is
+	// measured against.
+	held     int
+	heldHour time.Time
 	// week is the busiest earlier hour (that raised nothing) for each hour
 	// of the week, kept only once an hour has come near the threshold: most
 	// callers are far below it and pay nothing for seasonality.
@@ -80,18 +95,46 @@ func (v *volume) roll(hour time.Time, near int) bool {
 	if v.first.IsZero() {
 		v.first = hour
 	}
-	if !v.alerted && v.n > 0 {
-		v.peak = max(v.peak, v.n)
-		if v.n >= near && v.week == nil {
-			v.week = new([hoursPerWeek]uint32)
+	next := hour.Sub(v.hour) == time.Hour
+	if v.alerted {
+		v.held = 0 // the hour before an alert may be its start: not learned
+	} else {
+		v.learn(v.heldHour, v.held, near) // the hour after it raised nothing
+		v.held = 0
+		if next {
+			v.held, v.heldHour = v.n, v.hour
+		} else {
+			v.learn(v.hour, v.n, near)
 		}
-		if v.week != nil {
-			h := hourOfWeek(v.hour)
-			v.week[h] = max(v.week[h], uint32(min(v.n, 1<<31)))
-		}
+	}
+	v.prev = 0
+	if next {
+		v.prev = v.n
 	}
 	v.hour, v.n, v.alerted = hour, 0, false
 	return true
+}
+
+// learn takes an hour's count into the profile.
+func (v *volume) learn(hour time.Time, n, near int) {
+	if n <= 0 {
+		return
+	}
+	v.peak = max(v.peak, n)
+	if n >= near && v.week == nil {
+		v.week = new([hoursPerWeek]uint32)
+	}
+	if v.week != nil {
+		h := hourOfWeek(hour)
+		v.week[h] = max(v.week[h], uint32(min(n, 1<<31)))
+	}
+}
+
+// lastHour estimates the calls of the last sixty minutes at t: this clock
+// hour's, and the share of the hour before's that falls within them.
+func (v *volume) lastHour(t time.Time) float64 {
+	into := float64(t.Sub(v.hour)) / float64(time.Hour)
+	return float64(v.n) + float64(v.prev)*max(0, 1-into)
 }
 
 // normal is what this hour is compared with, and whether it is seasonal.
@@ -165,17 +208,23 @@ func (d *HighVolume) Observe(c *Context) {
 		return // a new application's own first hours are its only profile
 	}
 	limit := max(float64(d.MinCalls), d.Factor*float64(normal))
-	if !c.VaultLearned() || float64(v.n) < limit {
+	calls := v.lastHour(e.Time)
+	if !c.VaultLearned() || calls < limit {
 		return
 	}
 	if text == "" {
 		text = normalText(v, normal, seasonal)
 	}
 	v.alerted = true
+	made := fmt.Sprintf("%d calls to %s this hour", v.n, e.Vault.Name)
+	if v.prev > 0 {
+		made = fmt.Sprintf("about %.0f calls to %s in the last hour (%d since %s, %d in the hour before)",
+			calls, e.Vault.Name, v.n, v.hour.Format("15:04"), v.prev)
+	}
 	c.Raise(Finding{Type: alert.HighVolumeOperations,
-		Explanation: fmt.Sprintf("%s made %d calls to %s this hour; %s.", callerName(e), v.n, e.Vault.Name, text),
-		Facts: []alert.Fact{{Name: "calls_this_hour", Value: float64(v.n)}, {Name: "busiest_earlier_hour", Value: float64(v.peak)},
-			{Name: "normal_for_this_hour", Value: float64(normal)}}})
+		Explanation: fmt.Sprintf("%s made %s; %s.", callerName(e), made, text),
+		Facts: []alert.Fact{{Name: "calls_this_hour", Value: float64(v.n)}, {Name: "calls_last_hour", Value: math.Round(calls)},
+			{Name: "busiest_earlier_hour", Value: float64(v.peak)}, {Name: "normal_for_this_hour", Value: float64(normal)}}})
 }
 
 // vault counts the event in its vault's hour and raises when everyone
