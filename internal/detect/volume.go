@@ -26,12 +26,12 @@ import (
 // earlier hour that raised nothing, so an attacker's burst never becomes the
 // new normal; an hour followed at once by another is learned only when that
 // one ends without raising too, so the first half of a burst is not the
-// normal its second half is measured against. Month-end batches that triple an application's volume
-// stay below four times it once one has been seen. With two weeks of
-// history, the same hours of the week (the hour before and after too) are
-// what the hour is compared with: a burst at 3 a.m. on a Sunday is measured
-// against Sundays at 3 a.m., not against Monday's batch, though never
-// against less than half the learned peak.
+// normal its second half is measured against. Month-end batches that
+// triple an application's volume stay below four times it once one has
+// been seen. With two weeks of history, the same hours of the week (the
+// hour before and after too) are what the hour is compared with: a burst at
+// 3 a.m. on a Sunday is measured against Sundays at 3 a.m., not against
+// Monday's batch, though never against less than half the learned peak.
 type HighVolume struct {
 	MinCalls      int     // default 100
 	VaultMinCalls int     // default 1000
