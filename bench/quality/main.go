@@ -1,7 +1,7 @@
 // Command quality measures vaultwatch's detection on simulated, labelled
 // traffic and writes a report.
 //
-//	go run ./bench/quality                       # 3 seeds, 21 days, 8 vaults
+//	go run ./bench/quality                       # 6 seeds, 21 days, 8 vaults
 //	go run ./bench/quality -seeds 5 -days 30 -vaults 12 -out /tmp/quality.md
 //
 // For each seed it simulates an organisation into a temporary folder
@@ -49,7 +49,7 @@ type config struct {
 
 func main() {
 	var c config
-	flag.IntVar(&c.seeds, "seeds", 3, "number of seeds (1..N)")
+	flag.IntVar(&c.seeds, "seeds", 6, "number of seeds (1..N)")
 	flag.IntVar(&c.days, "days", 21, "simulated days per seed")
 	flag.IntVar(&c.vaults, "vaults", 8, "vaults per seed")
 	flag.IntVar(&c.learning, "learning-days", app.DefaultSimLearningDays, "learning days per seed")
