@@ -7,9 +7,20 @@ import "unsafe"
 // addresses, so a value seen before costs one map lookup (m[string(b)] does
 // not allocate) instead of the parsing, lower-casing and interning that
 // made it. It is bounded: when it holds max entries it starts afresh.
+//
+// The last key found is compared first: records come in runs of one vault,
+// one caller, one address, and comparing bytes is cheaper than hashing
+// them. What a key turned into depends on its bytes alone, so the last
+// entry stays right when the map starts afresh.
 type memo[T any] struct {
-	m   map[string]T
-	max int
+	m    map[string]memoEntry[T]
+	max  int
+	last memoEntry[T]
+}
+
+type memoEntry[T any] struct {
+	key string // the map's own key, so that remembering it costs nothing
+	v   T
 }
 
 // maxMemoKey bounds the values a memo keeps, and so its memory; longer
@@ -21,8 +32,14 @@ func newMemo[T any](max int) memo[T] {
 }
 
 func (m *memo[T]) get(b []byte) (T, bool) {
-	v, ok := m.m[string(b)]
-	return v, ok
+	if len(b) > 0 && string(b) == m.last.key {
+		return m.last.v, true
+	}
+	e, ok := m.m[string(b)]
+	if ok {
+		m.last = e
+	}
+	return e.v, ok
 }
 
 func (m *memo[T]) put(b []byte, v T) {
@@ -30,9 +47,10 @@ func (m *memo[T]) put(b []byte, v T) {
 		return
 	}
 	if m.m == nil || len(m.m) >= m.max {
-		m.m = make(map[string]T, min(m.max, 64))
+		m.m = make(map[string]memoEntry[T], min(m.max, 64))
 	}
-	m.m[string(b)] = v
+	k := string(b)
+	m.m[k] = memoEntry[T]{k, v}
 }
 
 // arena copies short values unique to each record (correlation ids, which
