@@ -50,8 +50,14 @@ type Context struct {
 	Net      netip.Prefix
 	NetSince time.Time
 
-	raise func(Finding)
+	raise      func(Finding)
+	readBefore func(*event.Event) bool
 }
+
+// ReadBefore reports whether the event's caller read the event's object on
+// its vault before this event, as far as the engine knows (it keeps the
+// first readers of each object, a few dozen at most).
+func (c *Context) ReadBefore() bool { return c.readBefore != nil && c.readBefore(c.Event) }
 
 // Raise reports a finding about the current event.
 func (c *Context) Raise(f Finding) { c.raise(f) }

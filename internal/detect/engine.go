@@ -80,6 +80,7 @@ func New(cfg Config, detectors []Detector, out func(*alert.Alert)) *Engine {
 	}
 	e.ctx.Config = &e.cfg
 	e.ctx.raise = e.raise
+	e.ctx.readBefore = e.readers.readBy
 	return e
 }
 

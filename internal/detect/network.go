@@ -22,7 +22,15 @@ import (
 // shows next: after a move the old networks fall silent, while a thief
 // works beside the application, which goes on calling from its own. So for
 // applications the alert waits for the application's next call from a
-// network it knew, within two hours, and is raised then.
+// network it knew, within a day, and is raised then.
+//
+// A person's new network may be a trip (a hotel, a phone's hotspot, a
+// conference) or their stolen credential in use. A traveller reads what
+// they always read, and switches between the new network and the
+// corporate VPN, so neither being there nor being in two places tells.
+// For people the alert is raised by what they do from the new network
+// within a day of their last call from it: a read of an object they never
+// read on the vault, a backup, a delete or a purge.
 
 type UnusualIP struct {
 	pairs map[vp]*netProfile
@@ -115,12 +123,24 @@ func (d *UnusualIP) Observe(c *Context) {
 		d.pairs[key] = p
 	}
 	known, kindKnown := p.knows(nw), p.kinds&kindBit(kind) != 0
+	person := e.Caller.Type == event.IdentityUser
 	if pd := p.pending; pd != nil {
 		switch {
 		case e.Time.Sub(pd.prior.End) > concurrentWindow:
-			p.pending = nil // the old networks fell silent: a move
+			p.pending = nil // the old networks fell silent: a move, or a trip
 		case nw == pd.prior.Net:
+			if person && telling(c) {
+				p.pending = nil
+				c.Raise(Finding{Type: alert.UnusualIP, Prior: &pd.prior,
+					Explanation: fmt.Sprintf("%s called %s from %s (%s), a network it never used there and that nobody in the organisation had used, and from it %s %s %s, which it had never done there. %s",
+						callerName(e), e.Vault.Name, pd.prior.IP, pd.label, doneWith(e), e.Object.Kind, e.Object.Name, callSummary(e))})
+				return
+			}
 			pd.prior.record(e)
+		case person:
+			// A person back on a known network (the VPN switched on
+			// again, the trip over) is no sign: only what they do from
+			// the new one is.
 		case known:
 			p.pending = nil
 			c.Raise(Finding{Type: alert.UnusualIP, Prior: &pd.prior,
@@ -146,8 +166,11 @@ func (d *UnusualIP) Observe(c *Context) {
 	if kind == "internet" {
 		label = "an internet address"
 	}
-	if e.Caller.Type != event.IdentityUser {
-		if p.pending == nil {
+	if !person || !telling(c) {
+		// An application's first new network waits for its old ones; a
+		// person's newest new network is the one watched (the last trip's
+		// hotel is no longer where they are).
+		if p.pending == nil || person {
 			p.pending = &pendingNet{label: label, prior: Prior{Start: e.Time, IP: e.IP, IPClass: c.IP, Net: nw}}
 			p.pending.prior.record(e)
 		}
@@ -156,4 +179,40 @@ func (d *UnusualIP) Observe(c *Context) {
 	c.Raise(Finding{Type: alert.UnusualIP,
 		Explanation: fmt.Sprintf("%s called %s from %s (%s), a network it never used there in %s and that nobody in the organisation had used before. %s",
 			callerName(e), e.Vault.Name, e.IP, label, human(e.Time.Sub(c.SinceOnVault)), callSummary(e))})
+}
+
+// telling reports whether a person's call from a new network says more
+// than that they are somewhere else: a read of an object they never read
+// on the vault, or a backup, delete, purge, restore or recovery. A trip
+// (a hotel, a phone's hotspot, a conference) looks like a new network
+// too, but a traveller reads what they always read.
+func telling(c *Context) bool {
+	switch c.Event.Operation.Class {
+	case event.ClassRead, event.ClassCrypto:
+		return c.Event.Object.Name != "" && !c.ReadBefore()
+	case event.ClassBackup, event.ClassDelete, event.ClassPurge, event.ClassRestore, event.ClassRecover:
+		return true
+	}
+	return false
+}
+
+// doneWith says what a call did to its object, for explanations.
+func doneWith(e *event.Event) string {
+	switch e.Operation.Class {
+	case event.ClassRead:
+		return "read"
+	case event.ClassCrypto:
+		return "used"
+	case event.ClassBackup:
+		return "backed up"
+	case event.ClassDelete:
+		return "deleted"
+	case event.ClassPurge:
+		return "purged"
+	case event.ClassRestore:
+		return "restored"
+	case event.ClassRecover:
+		return "recovered"
+	}
+	return string(e.Operation.Class)
 }

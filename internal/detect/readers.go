@@ -57,6 +57,17 @@ func (r *readers) see(e *event.Event) {
 	}
 }
 
+// readBy reports whether e's caller read e's object before e.
+func (r *readers) readBy(e *event.Event) bool {
+	name := callerName(e)
+	for _, rd := range r.m[objKey{e.Vault.ID, e.Object.Kind, e.Object.Name}] {
+		if rd.name == name && rd.first.Before(e.Time) {
+			return true
+		}
+	}
+	return false
+}
+
 // annotate fills in the normal readers of an alert's objects: those that
 // read the object before the alert began.
 func (r *readers) annotate(a *alert.Alert) {
