@@ -71,6 +71,10 @@ func (p *netProfile) knows(nw netip.Prefix) bool {
 type pendingNet struct {
 	prior Prior
 	label string
+	// byDeeds is set for a person's new network and an application's new
+	// address in its own cloud: only what is done from it raises, not
+	// calls from the known networks meanwhile.
+	byDeeds bool
 }
 
 // concurrentWindow is how long an application's new network waits for a
@@ -129,7 +133,7 @@ func (d *UnusualIP) Observe(c *Context) {
 		case e.Time.Sub(pd.prior.End) > concurrentWindow:
 			p.pending = nil // the old networks fell silent: a move, or a trip
 		case nw == pd.prior.Net:
-			if person && telling(c) {
+			if telling(c) {
 				p.pending = nil
 				c.Raise(Finding{Type: alert.UnusualIP, Prior: &pd.prior,
 					Explanation: fmt.Sprintf("%s called %s from %s (%s), a network it never used there and that nobody in the organisation had used, and from it %s %s %s, which it had never done there. %s",
@@ -137,10 +141,11 @@ func (d *UnusualIP) Observe(c *Context) {
 				return
 			}
 			pd.prior.record(e)
-		case person:
+		case pd.byDeeds:
 			// A person back on a known network (the VPN switched on
-			// again, the trip over) is no sign: only what they do from
-			// the new one is.
+			// again, the trip over), an application's older instances
+			// beside new ones in its own cloud: no sign. Only what is
+			// done from the new network is.
 		case known:
 			p.pending = nil
 			c.Raise(Finding{Type: alert.UnusualIP, Prior: &pd.prior,
@@ -159,33 +164,35 @@ func (d *UnusualIP) Observe(c *Context) {
 	if e.Time.Sub(tenantFirst) > time.Hour {
 		return // a network the organisation already uses
 	}
-	if kindKnown && kind != "internet" {
-		return // another address of its own cloud or private range: a move, not a theft
-	}
+	// Another address of its own cloud or private range is a move or a
+	// scale-out when the application reads what it always read.
+	sameCloud := kindKnown && kind != "internet"
 	label := kind
 	if kind == "internet" {
 		label = "an internet address"
 	}
-	if !person || !telling(c) {
-		// An application's first new network waits for its old ones; a
-		// person's newest new network is the one watched (the last trip's
-		// hotel is no longer where they are).
-		if p.pending == nil || person {
-			p.pending = &pendingNet{label: label, prior: Prior{Start: e.Time, IP: e.IP, IPClass: c.IP, Net: nw}}
-			p.pending.prior.record(e)
-		}
+	if telling(c) {
+		c.Raise(Finding{Type: alert.UnusualIP,
+			Explanation: fmt.Sprintf("%s called %s from %s (%s), a network it never used there in %s and that nobody in the organisation had used before, and %s %s %s, which it had never done there. %s",
+				callerName(e), e.Vault.Name, e.IP, label, human(e.Time.Sub(c.SinceOnVault)), doneWith(e), e.Object.Kind, e.Object.Name, callSummary(e))})
 		return
 	}
-	c.Raise(Finding{Type: alert.UnusualIP,
-		Explanation: fmt.Sprintf("%s called %s from %s (%s), a network it never used there in %s and that nobody in the organisation had used before. %s",
-			callerName(e), e.Vault.Name, e.IP, label, human(e.Time.Sub(c.SinceOnVault)), callSummary(e))})
+	// Watch the new network. A person's newest one is watched (the last
+	// trip's hotel is no longer where they are); an application's first,
+	// unless a network of another kind comes, which says more.
+	byDeeds := person || sameCloud
+	if p.pending == nil || person || (p.pending.byDeeds && !byDeeds) {
+		p.pending = &pendingNet{label: label, byDeeds: byDeeds, prior: Prior{Start: e.Time, IP: e.IP, IPClass: c.IP, Net: nw}}
+		p.pending.prior.record(e)
+	}
 }
 
-// telling reports whether a person's call from a new network says more
-// than that they are somewhere else: a read of an object they never read
-// on the vault, or a backup, delete, purge, restore or recovery. A trip
-// (a hotel, a phone's hotspot, a conference) looks like a new network
-// too, but a traveller reads what they always read.
+// telling reports whether a call from a new network says more than that
+// the caller is somewhere else: a read of an object it never read on the
+// vault, or a backup, delete, purge, restore or recovery. A trip (a hotel,
+// a phone's hotspot, a conference) or an application's move looks like a
+// new network too, but the traveller and the moved application read what
+// they always read.
 func telling(c *Context) bool {
 	switch c.Event.Operation.Class {
 	case event.ClassRead, event.ClassCrypto:

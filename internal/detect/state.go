@@ -115,7 +115,7 @@ var stateFields = map[string]string{
 	"vaultVolume":         "volume callers people",
 	"UnusualIP":           "pairs",
 	"netProfile":          "nets kinds pending",
-	"pendingNet":          "prior label",
+	"pendingNet":          "prior label byDeeds",
 	"Prior":               "json",
 	"Alert":               "json", // alert.Alert, of an open alert
 	"UserAppPair":         "pairs apps users",
@@ -1598,7 +1598,7 @@ func loadVolume(r *stateReader) *volume {
 }
 
 func (d *UnusualIP) saveState(w *stateWriter) {
-	w.uvarint(1)
+	w.uvarint(2)
 	w.bool(d.pairs != nil)
 	if d.pairs == nil {
 		return
@@ -1614,13 +1614,14 @@ func (d *UnusualIP) saveState(w *stateWriter) {
 		w.bool(p.pending != nil)
 		if p.pending != nil {
 			w.str(p.pending.label)
+			w.bool(p.pending.byDeeds)
 			w.json(&p.pending.prior)
 		}
 	}
 }
 
 func (d *UnusualIP) loadState(r *stateReader) (func(), error) {
-	r.version(1)
+	r.version(2)
 	if !r.bool() {
 		return func() { d.pairs = nil }, r.err
 	}
@@ -1641,7 +1642,7 @@ func (d *UnusualIP) loadState(r *stateReader) (func(), error) {
 		}
 		p.kinds = uint8(kinds)
 		if r.bool() {
-			p.pending = &pendingNet{label: r.str()}
+			p.pending = &pendingNet{label: r.str(), byDeeds: r.bool()}
 			r.json(&p.pending.prior)
 		}
 		if r.err != nil {
