@@ -374,22 +374,6 @@ func (s *Scanner) scanValue(depth int, keep bool) (n int, ok bool) {
 		}
 		c := s.buf[s.start+i]
 		i++
-		if inStr && !esc && c != '\\' && c != '\n' && c != '"' {
-			// Most of a record's bytes are inside strings: jump to the
-			// closing quote when the stretch before it holds no escape
-			// and no line end (vectorised searches), else go byte by byte.
-			w := s.buf[s.start+i : s.end]
-			if j := bytes.IndexByte(w, '"'); j >= 0 && bytes.IndexByte(w[:j], '\\') < 0 && bytes.IndexByte(w[:j], '\n') < 0 {
-				i += j + 1
-				inStr = false
-				if !discarding && i > s.max {
-					discarding = true
-					s.consume(i)
-					i = 0
-				}
-				continue
-			}
-		}
 		if inStr {
 			switch {
 			case esc:
@@ -408,7 +392,15 @@ func (s *Scanner) scanValue(depth int, keep bool) (n int, ok bool) {
 		} else {
 			switch c {
 			case '"':
-				inStr = true
+				// Most of a record's bytes are inside strings: jump past
+				// one that holds no escape and no line end within the
+				// window (vectorised searches), else go byte by byte.
+				w := s.buf[s.start+i : s.end]
+				if j := bytes.IndexByte(w, '"'); j >= 0 && bytes.IndexByte(w[:j], '\\') < 0 && bytes.IndexByte(w[:j], '\n') < 0 {
+					i += j + 1
+				} else {
+					inStr = true
+				}
 			case '{', '[':
 				depth++
 			case '}', ']':
