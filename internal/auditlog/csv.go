@@ -44,7 +44,14 @@ func (st *Stream) readCSV(name string, in io.Reader) error {
 	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if err != nil {
-		return fmt.Errorf("reading the CSV header: %w", err)
+		var pe *csv.ParseError
+		if !errors.As(err, &pe) {
+			return fmt.Errorf("reading the CSV header: %w", err)
+		}
+		// A header that is not CSV: the file is one malformed record.
+		st.stats.Records.Add(1)
+		st.stats.problem(event.Location{File: name, Line: int64(pe.Line)}, "invalid CSV header: "+pe.Err.Error())
+		return nil
 	}
 	cols := make([][]byte, len(header))
 	for i, h := range header {
@@ -56,8 +63,6 @@ func (st *Stream) readCSV(name string, in io.Reader) error {
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		line, _ := cr.FieldPos(0)
-		loc := event.Location{File: name, Line: int64(line), Offset: cr.InputOffset()}
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
@@ -67,6 +72,8 @@ func (st *Stream) readCSV(name string, in io.Reader) error {
 			}
 			return err
 		}
+		line, _ := cr.FieldPos(0) // only after a row was read: it panics after an error
+		loc := event.Location{File: name, Line: int64(line), Offset: cr.InputOffset()}
 		if len(row) != len(cols) {
 			st.stats.Records.Add(1)
 			st.stats.problem(loc, fmt.Sprintf("CSV row has %d fields, the header %d", len(row), len(cols)))
