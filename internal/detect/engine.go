@@ -269,19 +269,24 @@ func (o *openAlert) addVault(v event.Vault, p event.Provider) {
 // observe adds ev to the evidence of the open alerts about its caller on its
 // vault, and closes the alerts whose burst has ended.
 func (g *aggregator) observe(ev *event.Event, principal string, ip intel.Class) {
+	if len(g.byVP) > 0 { // most of the time no alert is open
+		g.extend(ev, principal, ip)
+	}
+	if ev.Time.Sub(g.lastSweep) >= g.gap/4 {
+		g.lastSweep = ev.Time
+		g.sweep(ev.Time)
+	}
+}
+
+// extend adds ev to the evidence of the open alerts about its caller or
+// its vault.
+func (g *aggregator) extend(ev *event.Event, principal string, ip intel.Class) {
 	for _, k := range [...]vpKey{{ev.Vault.ID, principal}, {"", principal}, {ev.Vault.ID, allCallers}} { // this vault's alerts, cross-vault ones, the vault's own
-		if len(g.byVP) == 0 {
-			break // most of the time no alert is open
-		}
 		for _, o := range g.byVP[k] {
 			if ev.Time.Sub(o.a.EndTime) <= g.gap {
 				o.add(ev, ip)
 			}
 		}
-	}
-	if ev.Time.Sub(g.lastSweep) >= g.gap/4 {
-		g.lastSweep = ev.Time
-		g.sweep(ev.Time)
 	}
 }
 

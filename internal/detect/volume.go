@@ -188,7 +188,7 @@ func (d *HighVolume) Observe(c *Context) {
 	near := int(float64(d.MinCalls) / d.Factor)
 	person := e.Caller.Type == event.IdentityUser
 	learned := e.Time.Sub(c.SinceOnVault) >= c.Config.LearningPeriod
-	if !hour.Equal(v.hour) && person && learned && !v.alerted && vv != nil {
+	if !hour.Equal(v.hour) && person && learned && !v.alerted {
 		vv.people = max(vv.people, v.n) // the hour that ends, of a learned person
 	}
 	if !v.roll(hour, near) {
@@ -199,7 +199,7 @@ func (d *HighVolume) Observe(c *Context) {
 	text := ""
 	switch {
 	case learned:
-	case person && vv != nil:
+	case person:
 		// A person new to the vault: compared with the vault's people.
 		normal, seasonal = vv.people, false
 		text = fmt.Sprintf("%s is new to the vault (%s), and the busiest hour of any person known there had %d",
