@@ -5,11 +5,9 @@ package kafkasink
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -18,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
 	"vaultwatch/internal/export"
+	"vaultwatch/internal/tlsfile"
 )
 
 // Defaults and names.
@@ -139,26 +138,7 @@ func (c *Config) tlsConfig() (*tls.Config, error) {
 	if !c.TLS && c.TLSCAFile == "" && c.TLSCertFile == "" {
 		return nil, nil
 	}
-	tc := &tls.Config{MinVersion: tls.VersionTLS12}
-	if c.TLSCAFile != "" {
-		pem, err := os.ReadFile(c.TLSCAFile)
-		if err != nil {
-			return nil, fmt.Errorf("tls_ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("tls_ca_file %s: no PEM certificate", c.TLSCAFile)
-		}
-		tc.RootCAs = pool
-	}
-	if c.TLSCertFile != "" {
-		cert, err := tls.LoadX509KeyPair(c.TLSCertFile, c.TLSKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("tls_cert_file: %w", err)
-		}
-		tc.Certificates = []tls.Certificate{cert}
-	}
-	return tc, nil
+	return tlsfile.Client(nil, c.TLSCAFile, c.TLSCertFile, c.TLSKeyFile)
 }
 
 // New validates cfg and makes the producer; it does not wait for the

@@ -5,7 +5,6 @@ package syslogsink
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"vaultwatch/internal/export"
+	"vaultwatch/internal/tlsfile"
 )
 
 // Defaults and names.
@@ -135,29 +135,11 @@ func (c *Config) tlsConfig() (*tls.Config, error) {
 	if c.TLSConfig != nil {
 		return c.TLSConfig.Clone(), nil
 	}
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: c.TLSServerName}
-	if tc.ServerName == "" {
-		tc.ServerName, _, _ = net.SplitHostPort(c.Address)
+	name := c.TLSServerName
+	if name == "" {
+		name, _, _ = net.SplitHostPort(c.Address)
 	}
-	if c.TLSCAFile != "" {
-		pem, err := os.ReadFile(c.TLSCAFile)
-		if err != nil {
-			return nil, fmt.Errorf("tls_ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("tls_ca_file %s: no PEM certificate", c.TLSCAFile)
-		}
-		tc.RootCAs = pool
-	}
-	if c.TLSCertFile != "" {
-		cert, err := tls.LoadX509KeyPair(c.TLSCertFile, c.TLSKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("tls_cert_file: %w", err)
-		}
-		tc.Certificates = []tls.Certificate{cert}
-	}
-	return tc, nil
+	return tlsfile.Client(&tls.Config{MinVersion: tls.VersionTLS12, ServerName: name}, c.TLSCAFile, c.TLSCertFile, c.TLSKeyFile)
 }
 
 // Name returns the export's name.

@@ -2,7 +2,6 @@ package kafka
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"vaultwatch/internal/tlsfile"
 )
 
 // Defaults applied by New to the fields left zero.
@@ -317,9 +317,9 @@ func (c Config) resolved() (Config, error) {
 		c.SASL = SASL{Mechanism: MechanismPLAIN, User: "$ConnectionString", Password: c.EventHubsConnectionString}
 	}
 	if c.TLSCAFile != "" || c.TLSCertFile != "" {
-		tc, err := tlsFiles(c.TLSConfig, c.TLSCAFile, c.TLSCertFile, c.TLSKeyFile)
+		tc, err := tlsfile.Client(c.TLSConfig, c.TLSCAFile, c.TLSCertFile, c.TLSKeyFile)
 		if err != nil {
-			return c, err
+			return c, fmt.Errorf("%w: %w", ErrConfig, err)
 		}
 		c.TLSConfig = tc
 	}
@@ -327,34 +327,6 @@ func (c Config) resolved() (Config, error) {
 		c.TLS = true
 	}
 	return c, nil
-}
-
-// tlsFiles returns base (or a new config) with the CA bundle and client
-// certificate read from the files named.
-func tlsFiles(base *tls.Config, caFile, certFile, keyFile string) (*tls.Config, error) {
-	tc := &tls.Config{MinVersion: tls.VersionTLS12}
-	if base != nil {
-		tc = base.Clone()
-	}
-	if caFile != "" {
-		b, err := os.ReadFile(caFile)
-		if err != nil {
-			return nil, fmt.Errorf("tls_ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(b) {
-			return nil, fmt.Errorf("%w: tls_ca_file %s holds no PEM certificate", ErrConfig, caFile)
-		}
-		tc.RootCAs = pool
-	}
-	if certFile != "" {
-		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-		if err != nil {
-			return nil, fmt.Errorf("tls_cert_file %s, tls_key_file %s: %w", certFile, keyFile, err)
-		}
-		tc.Certificates = append(tc.Certificates, cert)
-	}
-	return tc, nil
 }
 
 // readSecretFile reads a secret from path; its errors name the file, never
