@@ -34,6 +34,20 @@ func limit(n int) int {
 
 type scanner interface{ Scan(...any) error }
 
+// collect reads every row of rows with scan and closes rows.
+func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 func scanAlert(s scanner) (store.AlertRecord, error) {
 	var (
 		r                  store.AlertRecord
@@ -135,15 +149,7 @@ func (db *DB) Alerts(ctx context.Context, q store.AlertQuery) (store.AlertPage, 
 	if err != nil {
 		return page, fmt.Errorf("alerts: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		r, err := scanAlert(rows)
-		if err != nil {
-			return page, fmt.Errorf("alerts: %w", err)
-		}
-		page.Alerts = append(page.Alerts, r)
-	}
-	if err := rows.Err(); err != nil {
+	if page.Alerts, err = collect(rows, scanAlert); err != nil {
 		return page, fmt.Errorf("alerts: %w", err)
 	}
 	return page, nil

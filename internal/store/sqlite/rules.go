@@ -93,16 +93,8 @@ func (db *DB) Rules(ctx context.Context) ([]store.Rule, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rules: %w", err)
 	}
-	defer rows.Close()
-	var out []store.Rule
-	for rows.Next() {
-		r, err := scanRule(rows)
-		if err != nil {
-			return nil, fmt.Errorf("rules: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := collect(rows, scanRule)
+	if err != nil {
 		return nil, fmt.Errorf("rules: %w", err)
 	}
 	return out, nil
