@@ -330,27 +330,12 @@ var _ mmdbdata.CursorUnmarshaler = (*geoRecord)(nil)
 // map and skips the others. A record that is not a map, and fields of an
 // unexpected type, say nothing; only malformed data is an error.
 func (r *geoRecord) UnmarshalMaxMindDBCursor(cur mmdbdata.Cursor) (mmdbdata.Cursor, error) {
-	if k, err := cur.Kind(); err != nil || k != mmdbdata.KindMap {
-		if err != nil {
-			return mmdbdata.Cursor{}, err
-		}
-		return cur.Skip()
-	}
-	m, err := cur.Map()
-	if err != nil {
-		return mmdbdata.Cursor{}, err
-	}
 	// Candidates in order of preference.
 	var isoCode, countryCode, countryStr, registered string
 	var mmASN, ipinfoASN, traitsASN uint32
 	var mmOrg, ipinfoOrg, traitsOrg string
-	var next mmdbdata.Cursor
-	for {
-		key, val, ok := m.Next(next)
-		if !ok {
-			break
-		}
-		switch string(key) {
+	end, err := readMap(cur, func(key string, val mmdbdata.Cursor) (next mmdbdata.Cursor, read bool, err error) {
+		switch key {
 		case "country":
 			// A map for MaxMind and DB-IP; a string for IPinfo (its code in
 			// Country ASN, its name in Lite).
@@ -387,13 +372,10 @@ func (r *geoRecord) UnmarshalMaxMindDBCursor(cur mmdbdata.Cursor) (mmdbdata.Curs
 				return n, true, err
 			})
 		default:
-			next, err = val.Skip()
+			return val, false, nil
 		}
-		if err != nil {
-			return mmdbdata.Cursor{}, err
-		}
-	}
-	end, err := m.End()
+		return next, true, err
+	})
 	if err != nil {
 		return mmdbdata.Cursor{}, err
 	}
