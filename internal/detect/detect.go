@@ -52,12 +52,22 @@ type Context struct {
 
 	raise      func(Finding)
 	readBefore func(*event.Event) bool
+	nearby     func(netip.Addr, time.Time) bool
 }
 
 // ReadBefore reports whether the event's caller read the event's object on
 // its vault before this event, as far as the engine knows (it keeps the
 // first readers of each object, a few dozen at most).
 func (c *Context) ReadBefore() bool { return c.readBefore != nil && c.readBefore(c.Event) }
+
+// NearbyBefore reports whether anyone called from the event's address's
+// neighbourhood before t: any /24 of its /16 for IPv4 (a cloud region's or
+// an ISP's block), its /48 for IPv6. The organisation's own workloads come
+// from a few such blocks; an address far from all of them is somewhere it
+// has never been.
+func (c *Context) NearbyBefore(t time.Time) bool {
+	return c.nearby != nil && c.Event.IP.IsValid() && c.nearby(c.Event.IP, t)
+}
 
 // Raise reports a finding about the current event.
 func (c *Context) Raise(f Finding) { c.raise(f) }

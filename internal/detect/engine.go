@@ -81,7 +81,27 @@ func New(cfg Config, detectors []Detector, out func(*alert.Alert)) *Engine {
 	e.ctx.Config = &e.cfg
 	e.ctx.raise = e.raise
 	e.ctx.readBefore = e.readers.readBy
+	e.ctx.nearby = e.nearbyBefore
 	return e
+}
+
+// nearbyBefore reports whether anyone called from a's /16 (IPv4) or /48
+// (IPv6) before t, by the first sightings of its networks.
+func (e *Engine) nearbyBefore(a netip.Addr, t time.Time) bool {
+	known := func(p netip.Prefix) bool {
+		first, ok := e.nets.m[p]
+		return ok && first.Before(t)
+	}
+	if !a.Is4() {
+		return known(network(a))
+	}
+	b := a.As4()
+	for i := range 256 {
+		if known(netip.PrefixFrom(netip.AddrFrom4([4]byte{b[0], b[1], byte(i), 0}), 24)) {
+			return true
+		}
+	}
+	return false
 }
 
 // Process runs every detector over ev, then adds ev to the evidence of the

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -13,14 +14,16 @@ import (
 // that has been learned, an application or a person that never called it
 // before reads or lists its secrets.
 //
-// Some newcomers are expected and stay quiet: anyone seen for the first
-// time anywhere (a new employee, a newly registered application); an
-// application that appears after someone else changed the vault's access
-// policy in the week before (a deployment the admin granted); a person whose
-// peers (people who share another vault with them) already use the vault
-// (their team's vault they had not opened yet). A known identity turning up
-// on a vault nobody around it uses is the stolen-credential pattern this
-// looks for.
+// Some newcomers are expected and stay quiet: a new employee (seen for the
+// first time anywhere, from the organisation's network); a newly registered
+// application calling from near the organisation's networks, or within a
+// day of an access-policy change; an application that appears after someone
+// else changed the vault's access policy, or wrote a Vault policy its token
+// carries, in the week before (a deployment the admin granted); a person
+// whose peers (people who share another vault with them) already use the
+// vault (their team's vault they had not opened yet). A known identity
+// turning up on a vault nobody around it uses is the stolen-credential
+// pattern this looks for.
 type Newcomers struct {
 	grants map[string]grant // vault -> last access-policy change
 	// People per vault and vaults per person, for peers.
@@ -42,6 +45,11 @@ type grant struct {
 
 // grantMemory is how long a policy change explains a new application.
 const grantMemory = 7 * 24 * time.Hour
+
+// newAppGrantMemory is how long a policy change explains a newly registered
+// application calling from outside the organisation's networks: a
+// deployment starts within hours of its grant.
+const newAppGrantMemory = 24 * time.Hour
 
 // Types implements Detector.
 func (*Newcomers) Types() []alert.Type {
@@ -123,6 +131,9 @@ func (d *Newcomers) Observe(c *Context) {
 	if e.Operation.Class == event.ClassPolicyChange {
 		if len(d.grants) < 1<<20 {
 			d.grants[e.Vault.ID] = grant{e.Time, c.Principal}
+			if name := aclPolicy(e); name != "" {
+				d.grants[policyGrantKey+name] = grant{e.Time, c.Principal}
+			}
 		}
 		return
 	}
@@ -166,15 +177,64 @@ func (d *Newcomers) Observe(c *Context) {
 	default:
 		return
 	}
-	if newcomer {
-		return // a newly registered application
+	g, granted := d.grants[e.Vault.ID]
+	granted = granted && g.who != c.Principal
+	for _, p := range e.Caller.Policies {
+		// A Vault token's policy written by someone else: the policy is
+		// the grant, wherever in Vault it was written.
+		if pg, ok := d.grants[policyGrantKey+p]; ok && pg.who != c.Principal && (!granted || pg.t.After(g.t)) {
+			g, granted = pg, true
+		}
 	}
-	if g, ok := d.grants[e.Vault.ID]; ok && g.who != c.Principal && e.Time.Sub(g.t) < grantMemory {
+	if newcomer {
+		// A newly registered application runs where the organisation's
+		// workloads run, or is granted access to the vault shortly before
+		// it starts. One first seen at an address far from every network
+		// the organisation ever called from, on a vault nobody opened in
+		// the day before, is an application the attacker registered.
+		if !e.IP.IsValid() || e.IP.IsPrivate() || e.IP.IsLoopback() || c.NearbyBefore(firstAnywhere) ||
+			granted && e.Time.Sub(g.t) < newAppGrantMemory {
+			return
+		}
+		c.Raise(Finding{Type: alert.UnusualApplication,
+			Explanation: fmt.Sprintf("The application %s was never seen before %s and calls %s from %s, a network (%s) no caller of the organisation has used; no one changed the vault's access policy in the day before. %s",
+				callerName(e), firstAnywhere.UTC().Format(time.RFC3339), e.Vault.Name, e.IP, wideNet(e.IP), callSummary(e))})
+		return
+	}
+	if granted && e.Time.Sub(g.t) < grantMemory {
 		return // deployed after someone granted access
 	}
 	c.Raise(Finding{Type: alert.UnusualApplication,
 		Explanation: fmt.Sprintf("The application %s has never used %s in the %s it has been watched, though it has been calling other vaults for %s. %s",
 			callerName(e), e.Vault.Name, human(e.Time.Sub(c.VaultSince)), human(e.Time.Sub(firstAnywhere)), callSummary(e))})
+}
+
+// policyGrantKey prefixes a Vault ACL policy's name among the grants, which
+// are otherwise keyed by vault id.
+const policyGrantKey = "\x00acl-policy:"
+
+// aclPolicy is the name of the Vault ACL policy a policy change writes or
+// deletes ("sys/policies/acl/NAME", "sys/policy/NAME"), else "".
+func aclPolicy(e *event.Event) string {
+	if e.Provider != event.ProviderHashiCorpVault {
+		return ""
+	}
+	for _, prefix := range [...]string{"sys/policies/acl/", "sys/policy/"} {
+		if name, ok := strings.CutPrefix(e.Object.Name, prefix); ok && name != "" && name != "default" {
+			return name
+		}
+	}
+	return ""
+}
+
+// wideNet is the neighbourhood NearbyBefore looks at: a's /16 or /48.
+func wideNet(a netip.Addr) netip.Prefix {
+	bits := 16
+	if !a.Is4() {
+		bits = 48
+	}
+	p, _ := a.Prefix(bits)
+	return p
 }
 
 // OperationPattern raises unusual-operation-pattern when a principal known
