@@ -58,7 +58,7 @@ func (st *Stream) readCSV(name string, in io.Reader) error {
 		cols[i] = record.AppendJSONString(nil, csvColumn(h))
 	}
 	var obj []byte
-	for {
+	for !st.halt {
 		row, err := cr.Read()
 		if errors.Is(err, io.EOF) {
 			return nil
@@ -99,4 +99,5 @@ func (st *Stream) readCSV(name string, in io.Reader) error {
 		}
 		st.Record(obj, loc)
 	}
+	return nil
 }

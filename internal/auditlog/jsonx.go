@@ -44,7 +44,7 @@ func (st *Stream) readJSONX(name string, in io.Reader) error {
 		}
 		return adv, tok, err
 	})
-	for sc.Scan() {
+	for !st.halt && sc.Scan() {
 		loc := event.Location{File: name, Line: entryLine, Offset: entryOff}
 		rec, err := hashivault.JSONX(sc.Bytes())
 		if err != nil {

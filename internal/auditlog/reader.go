@@ -112,6 +112,9 @@ type Stream struct {
 	emitFn   record.Emit
 	lastTime time.Time
 	now      func() time.Time
+	// halt stops reading the input at the next record (a merge that was
+	// stopped, a probe that found what it looked for).
+	halt bool
 
 	// Counters kept here and settled into stats: per format (by index),
 	// and for the vault of the last event.

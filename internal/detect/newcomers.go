@@ -56,13 +56,32 @@ func (*Newcomers) Types() []alert.Type {
 	return []alert.Type{alert.UnusualApplication, alert.UnusualUser}
 }
 
-// peersUse reports whether the vault is one of user's peers' vaults: among
-// the people who share another vault with user, at least two, and at least
-// a quarter, already use it. One administrator who uses every vault does
-// not make every vault a peer's.
+// peersUse reports whether the vault is one of user's teams' vaults: for
+// some other vault user uses, at least two, and at least a quarter, of its
+// other people already use this one. A team is the people of one vault: an
+// administrator who uses every vault dilutes no team, and one administrator
+// does not make every vault a team's.
 func (d *Newcomers) peersUse(user, vault string) bool {
-	n, all := d.peers(user, vault)
-	return n >= 2 && 4*n >= all
+	here := d.vaultUsers[vault]
+	for w := range d.userVaults[user] {
+		if w == vault {
+			continue
+		}
+		using, all := 0, 0
+		for x := range d.vaultUsers[w] {
+			if x == user {
+				continue
+			}
+			all++
+			if here[x] {
+				using++
+			}
+		}
+		if using >= 2 && 4*using >= all {
+			return true
+		}
+	}
+	return false
 }
 
 // peers counts the people who share another vault with user (all), and
