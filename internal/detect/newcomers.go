@@ -260,6 +260,8 @@ func wideNet(a netip.Addr) netip.Prefix {
 // on a vault does a kind of operation there that it never did before:
 // backup, delete, purge, restore, recover, or (for an application) listing.
 // People browse and list; applications read what they were built to read.
+// A principal known for less than the learning period on the vault (but a
+// day at least) is judged by what it ever did on any vault.
 type OperationPattern struct {
 	classes *firstSeen[vpc] // first call of each class
 }
@@ -292,13 +294,31 @@ func (d *OperationPattern) Observe(c *Context) {
 	default:
 		return
 	}
-	if !c.VaultLearned() || e.Time.Sub(since) < c.Config.LearningPeriod || first.Before(e.Time.Add(-time.Hour)) {
-		return // not learned yet, or a class it has used before
+	// The same class on any vault, under a key no vault id takes.
+	anywhere := d.classes.see(vpc{anyVault, c.Principal, e.Operation.Class}, e.Time)
+	if !c.VaultLearned() || first.Before(e.Time.Add(-time.Hour)) {
+		return // not learned yet, or a class it has used here before
+	}
+	if e.Time.Sub(since) < c.Config.LearningPeriod {
+		// Young on this vault: still unusual from a principal watched for
+		// the learning period that has used the vault for a day and never
+		// did this anywhere.
+		if e.Time.Sub(c.Since) < c.Config.LearningPeriod || e.Time.Sub(since) < 24*time.Hour || anywhere.Before(e.Time.Add(-time.Hour)) {
+			return
+		}
+		c.Raise(Finding{Type: alert.UnusualOperationPattern,
+			Explanation: fmt.Sprintf("%s has called vaults for %s and %s for %s, and never did a %s on any vault before. %s",
+				callerName(e), human(e.Time.Sub(c.Since)), e.Vault.Name, human(e.Time.Sub(since)), e.Operation.Class, callSummary(e))})
+		return
 	}
 	c.Raise(Finding{Type: alert.UnusualOperationPattern,
 		Explanation: fmt.Sprintf("%s has called %s for %s and never did a %s there before. %s",
 			callerName(e), e.Vault.Name, human(e.Time.Sub(since)), e.Operation.Class, callSummary(e))})
 }
+
+// anyVault stands for every vault in OperationPattern's keys: no vault id
+// is empty.
+const anyVault = ""
 
 // personKey is a person's e-mail address in any provider, lower-cased: the
 // UPN in Azure, the principal e-mail in GCP, and in Vault the token's
