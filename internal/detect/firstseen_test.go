@@ -36,6 +36,10 @@ func dropRecentAll(e *Engine) {
 			}
 		case *CryptoVolume:
 			d.pairs.dropRecent()
+		case *HighVolume:
+			d.lastKey, d.last = vp{}, nil
+		case *UnusualIP:
+			d.lastKey, d.last = vp{}, nil
 		case *Newcomers:
 			d.people.dropRecent()
 		case *OperationPattern:

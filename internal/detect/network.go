@@ -34,6 +34,10 @@ import (
 
 type UnusualIP struct {
 	pairs map[vp]*netProfile
+
+	// lastKey and last cache the last pair's entry in pairs. Not state.
+	lastKey vp
+	last    *netProfile
 }
 
 type netProfile struct {
@@ -118,13 +122,18 @@ func (d *UnusualIP) Observe(c *Context) {
 		kind = "cloud:" + c.IP.Cloud
 	}
 	key := vp{e.Vault.ID, c.Principal}
-	p, ok := d.pairs[key]
-	if !ok {
-		if len(d.pairs) >= 1<<21 {
-			clear(d.pairs)
+	p := d.last
+	if p == nil || key != d.lastKey {
+		var ok bool
+		p, ok = d.pairs[key]
+		if !ok {
+			if len(d.pairs) >= 1<<21 {
+				clear(d.pairs)
+			}
+			p = &netProfile{}
+			d.pairs[key] = p
 		}
-		p = &netProfile{}
-		d.pairs[key] = p
+		d.lastKey, d.last = key, p
 	}
 	known, kindKnown := p.knows(nw), p.kinds&kindBit(kind) != 0
 	person := e.Caller.Type == event.IdentityUser

@@ -110,10 +110,10 @@ var stateFields = map[string]string{
 	"Newcomers":           "grants vaultUsers userVaults people",
 	"grant":               "t who",
 	"OperationPattern":    "classes",
-	"HighVolume":          "-MinCalls -VaultMinCalls -Factor m vaults",
+	"HighVolume":          "-MinCalls -VaultMinCalls -Factor m vaults -lastKey -last",
 	"volume":              "hour n prev peak first alerted held heldHour week",
 	"vaultVolume":         "volume callers people",
-	"UnusualIP":           "pairs",
+	"UnusualIP":           "pairs -lastKey -last",
 	"netProfile":          "nets kinds pending",
 	"pendingNet":          "prior label byDeeds",
 	"Prior":               "json",
@@ -1516,7 +1516,7 @@ func (d *HighVolume) saveState(w *stateWriter) {
 func (d *HighVolume) loadState(r *stateReader) (func(), error) {
 	r.version(3)
 	if !r.bool() {
-		return func() { d.m, d.vaults = nil, nil }, r.err
+		return func() { d.m, d.vaults, d.last = nil, nil, nil }, r.err
 	}
 	minCalls := setting(r, "MinCalls", d.MinCalls, r.int())
 	vaultMinCalls := setting(r, "VaultMinCalls", d.VaultMinCalls, r.int())
@@ -1546,6 +1546,7 @@ func (d *HighVolume) loadState(r *stateReader) (func(), error) {
 	}
 	return func() {
 		d.MinCalls, d.VaultMinCalls, d.Factor, d.m, d.vaults = minCalls, vaultMinCalls, factor, m, vaults
+		d.last = nil
 	}, nil
 }
 
@@ -1623,7 +1624,7 @@ func (d *UnusualIP) saveState(w *stateWriter) {
 func (d *UnusualIP) loadState(r *stateReader) (func(), error) {
 	r.version(2)
 	if !r.bool() {
-		return func() { d.pairs = nil }, r.err
+		return func() { d.pairs, d.last = nil, nil }, r.err
 	}
 	n := r.count()
 	pairs := make(map[vp]*netProfile, n)
@@ -1650,7 +1651,7 @@ func (d *UnusualIP) loadState(r *stateReader) (func(), error) {
 		}
 		pairs[k] = p
 	}
-	return func() { d.pairs = pairs }, nil
+	return func() { d.pairs, d.last = pairs, nil }, nil
 }
 
 func (d *UserAppPair) saveState(w *stateWriter) {

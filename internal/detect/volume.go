@@ -38,6 +38,11 @@ type HighVolume struct {
 	Factor        float64 // default 4
 	m             map[vp]*volume
 	vaults        map[string]*vaultVolume
+
+	// lastKey and last cache the last pair's entry in m: a caller's
+	// calls come in runs. Not state.
+	lastKey vp
+	last    *volume
 }
 
 // volume is one counter's profile.
@@ -177,13 +182,18 @@ func (d *HighVolume) Observe(c *Context) {
 	hour := e.Time.Truncate(time.Hour)
 	vv := d.vault(c, hour)
 	key := vp{e.Vault.ID, c.Principal}
-	v, ok := d.m[key]
-	if !ok {
-		if len(d.m) >= 1<<21 {
-			clear(d.m)
+	v := d.last
+	if v == nil || key != d.lastKey {
+		var ok bool
+		v, ok = d.m[key]
+		if !ok {
+			if len(d.m) >= 1<<21 {
+				clear(d.m)
+			}
+			v = &volume{}
+			d.m[key] = v
 		}
-		v = &volume{}
-		d.m[key] = v
+		d.lastKey, d.last = key, v
 	}
 	near := int(float64(d.MinCalls) / d.Factor)
 	person := e.Caller.Type == event.IdentityUser
