@@ -2,6 +2,7 @@ package detect
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"vaultwatch/internal/alert"
@@ -11,7 +12,8 @@ import (
 // PolicyChangeThenGet raises policy-change-then-secret-get when a principal
 // changes an access policy (a Key Vault access policy or network rule, a
 // Vault policy, a resource policy) and, within the hour, reads secrets it
-// had never read before: granting itself the access it then uses. An
+// had never read before in what the change can open (the same vault; any
+// mount of the namespace for a Vault policy): granting itself the access it then uses. An
 // admin's change followed by another identity's reads (a new application
 // being deployed) is not this, and nothing is raised before the vault's
 // learning period is over: until then every read is a first.
@@ -69,6 +71,9 @@ func (d *PolicyChangeThenGet) Observe(c *Context) {
 	if !ok || e.Time.Sub(ch.t) > d.Window || e.Time.Before(ch.t) || first.Before(ch.t) {
 		return // no recent change of its own, or an object it read before it
 	}
+	if !grants(ch.vault, e) {
+		return // a change that cannot have opened this vault
+	}
 	if !c.VaultLearned() {
 		return // "never read before" means nothing before the vault is learned
 	}
@@ -95,6 +100,33 @@ func (d *PolicyChangeThenGet) Observe(c *Context) {
 		d.changes[c.Principal] = ch
 	}
 	c.Raise(f)
+}
+
+// grants reports whether an access change on vault can have opened e's
+// vault: a Key Vault's access policy or network rules, a secret's resource
+// policy, a project's IAM policy open that vault only; a Vault policy
+// (written under sys/) opens any mount of its namespace.
+func grants(vault event.Vault, e *event.Event) bool {
+	if vault.ID == e.Vault.ID {
+		return true
+	}
+	if e.Provider != event.ProviderHashiCorpVault {
+		return false
+	}
+	ns, ok := vaultNamespace(vault.ID)
+	ns2, ok2 := vaultNamespace(e.Vault.ID)
+	return ok && ok2 && ns == ns2
+}
+
+// vaultNamespace is the namespace part of a Vault mount's id
+// ("vault:<namespace id>:<mount>").
+func vaultNamespace(id string) (string, bool) {
+	rest, ok := strings.CutPrefix(id, "vault:")
+	if !ok {
+		return "", false
+	}
+	ns, _, ok := strings.Cut(rest, ":")
+	return ns, ok
 }
 
 // ListThenGet raises list-then-get when a principal lists a vault's secrets
