@@ -1,6 +1,8 @@
 package auditlog
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -74,9 +76,9 @@ func vaultAt(id string, response bool, t time.Time) string {
 		t.Format(time.RFC3339Nano), typ, id)
 }
 
-// Files that cover the same days are read together, an hour at a time:
-// every event of an hour comes before any of a later hour, whichever file
-// holds it. A Vault request at the end of one file is still paired with its
+// Files that cover the same days (plain, gzipped, standard input) are read
+// together, an hour at a time: every event of an hour comes before any of a
+// later hour, whichever file holds it. A Vault request at the end of one file is still paired with its
 // response at the start of the next.
 func TestReadPathsTimeOrder(t *testing.T) {
 	root := t.TempDir()
@@ -113,18 +115,32 @@ func TestReadPathsTimeOrder(t *testing.T) {
 			add(blob, azureAt("kv-c", at.Add(40*time.Minute)))
 		}
 	}
+	// One file gzipped, and one vault's records on standard input.
+	var stdin strings.Builder
+	for h := range 72 {
+		stdin.WriteString(azureAt("kv-d", t0.Add(time.Duration(h)*time.Hour+50*time.Minute)) + "\n")
+	}
 	for name, b := range files {
 		p := filepath.Join(root, name)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+		data := []byte(b.String())
+		if strings.HasSuffix(name, "kv-b.jsonl") {
+			var z bytes.Buffer
+			zw := gzip.NewWriter(&z)
+			zw.Write(data)
+			zw.Close()
+			data = z.Bytes()
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var got []event.Event
 	r := NewReader(func(e *event.Event) { got = append(got, *e) })
-	if err := r.ReadPaths(context.Background(), []string{root}); err != nil {
+	r.Stdin = strings.NewReader(stdin.String())
+	if err := r.ReadPaths(context.Background(), []string{root, "-"}); err != nil {
 		t.Fatal(err)
 	}
 	if r.Stats.Malformed != 0 {
@@ -137,12 +153,12 @@ func TestReadPathsTimeOrder(t *testing.T) {
 			t.Fatalf("event %d (%s, %s) after one of a later hour (%s, %s)", i, e.Vault.Name, e.Time, got[i-1].Vault.Name, got[i-1].Time)
 		}
 	}
-	want := map[string]int{"kv-a": 72, "kv-b": 72, "kv": wantVault, "kv-c": 3}
+	want := map[string]int{"kv-a": 72, "kv-b": 72, "kv": wantVault, "kv-c": 3, "kv-d": 72}
 	if fmt.Sprint(perVault) != fmt.Sprint(want) {
 		t.Errorf("events per vault %v, want %v (each Vault request paired with its response)", perVault, want)
 	}
-	if r.Stats.Files != len(files) {
-		t.Errorf("files = %d, want %d", r.Stats.Files, len(files))
+	if r.Stats.Files != len(files)+1 {
+		t.Errorf("files = %d, want %d", r.Stats.Files, len(files)+1)
 	}
 }
 
