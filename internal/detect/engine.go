@@ -33,6 +33,10 @@ type Engine struct {
 	// calls come in runs. Not state.
 	lastIP    netip.Addr
 	lastClass intel.Class
+	// lastVault and lastVaultSince cache the last vault's first sighting:
+	// a blob or an export holds one vault's records in a row.
+	lastVault      string
+	lastVaultSince time.Time
 
 	// Stats counts what the engine did.
 	Stats Stats
@@ -119,11 +123,18 @@ func (e *Engine) Process(ev *event.Event) {
 		c.IP = e.lastClass
 	}
 	c.Principal = principalKey(ev)
-	first, ok := e.vaults[ev.Vault.ID]
-	if !ok || ev.Time.Before(first) {
-		first = ev.Time
-		if len(e.vaults) < maxVaults {
-			e.vaults[ev.Vault.ID] = first
+	first := e.lastVaultSince
+	if ev.Vault.ID != e.lastVault || ev.Time.Before(first) {
+		var ok bool
+		first, ok = e.vaults[ev.Vault.ID]
+		if !ok || ev.Time.Before(first) {
+			first = ev.Time
+			if ok = len(e.vaults) < maxVaults; ok {
+				e.vaults[ev.Vault.ID] = first
+			}
+		}
+		if ok {
+			e.lastVault, e.lastVaultSince = ev.Vault.ID, first
 		}
 	}
 	c.VaultSince = first

@@ -21,6 +21,7 @@ func (f *firstSeen[K]) dropRecent() {
 // firstSeen that is not listed here makes the state round-trip test fail.
 func dropRecentAll(e *Engine) {
 	e.lastIP, e.lastClass = netip.Addr{}, intel.Class{}
+	e.lastVault, e.lastVaultSince = "", time.Time{}
 	e.anywhere.dropRecent()
 	e.onVault.dropRecent()
 	e.nets.dropRecent()
@@ -32,12 +33,15 @@ func dropRecentAll(e *Engine) {
 			for _, s := range []*vaultSpread{d.ok, d.no} {
 				if s != nil {
 					s.lastP, s.last = "", nil
+					for _, sp := range s.m {
+						sp.lastID, sp.lastX = "", nil
+					}
 				}
 			}
 		case *CryptoVolume:
 			d.pairs.dropRecent()
 		case *HighVolume:
-			d.lastKey, d.last = vp{}, nil
+			d.lastKey, d.last, d.lastVault, d.lastVV = vp{}, nil, "", nil
 		case *UnusualIP:
 			d.lastKey, d.last = vp{}, nil
 		case *Newcomers:

@@ -33,6 +33,9 @@ type spread struct {
 	// cache, not state: zero until means "count".
 	n, fresh int
 	until    time.Time
+	// lastID and lastX cache the last vault's entry in vaults. Not state.
+	lastID string
+	lastX  *spreadVault
 }
 
 type spreadVault struct {
@@ -65,7 +68,10 @@ func (s *vaultSpread) touch(principal string, v event.Vault, t, since time.Time,
 		}
 		s.lastP, s.last = principal, sp
 	}
-	x, inWindow := sp.vaults[v.ID]
+	x, inWindow := sp.lastX, sp.lastX != nil && v.ID == sp.lastID
+	if !inWindow {
+		x, inWindow = sp.vaults[v.ID]
+	}
 	if !inWindow || t.Before(x.t) {
 		// A vault new to the window, or a call out of order, may be the
 		// vault's first touch. (In order, a vault in the window was
@@ -77,8 +83,10 @@ func (s *vaultSpread) touch(principal string, v event.Vault, t, since time.Time,
 	if inWindow {
 		x.v, x.t = v, t
 	} else {
-		sp.vaults[v.ID] = &spreadVault{v, t}
+		x = &spreadVault{v, t}
+		sp.vaults[v.ID] = x
 	}
+	sp.lastID, sp.lastX = v.ID, x
 	// Judge against the peak learned before this call, then learn from it.
 	peak = sp.peak
 	learned = t.Sub(sp.first) >= learning
@@ -107,6 +115,9 @@ func (s *vaultSpread) touch(principal string, v event.Vault, t, since time.Time,
 		for id, x := range sp.vaults {
 			if t.Sub(x.t) > s.window {
 				delete(sp.vaults, id)
+				if id == sp.lastID {
+					sp.lastID, sp.lastX = "", nil
+				}
 				continue
 			}
 			sp.n++

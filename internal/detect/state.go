@@ -75,7 +75,7 @@ type stateful interface {
 // new state is not forgotten: add the field here and to its saveState and
 // loadState.
 var stateFields = map[string]string{
-	"Engine":     "vaults anywhere onVault nets readers names agg Stats -cfg -detectors -ctx -ev -lastIP -lastClass",
+	"Engine":     "vaults anywhere onVault nets readers names agg Stats -cfg -detectors -ctx -ev -lastIP -lastClass -lastVault -lastVaultSince",
 	"callerInfo": "name person",
 	"Stats":      "Events Findings Alerts Evicted",
 	"aggregator": "open byVP lastSweep -gap -emit -stats -readers",
@@ -100,7 +100,7 @@ var stateFields = map[string]string{
 	"recentRead":          "family vault t",
 	"ManyVaults":          "-MinVaults -Window ok no",
 	"vaultSpread":         "window min m -lastP -last",
-	"spread":              "first vaults peak known n fresh until",
+	"spread":              "first vaults peak known n fresh until -lastID -lastX",
 	"spreadVault":         "v t",
 	"UnusualUserDenied":   "used",
 	"PolicyChangeThenGet": "-Window changes objs",
@@ -110,7 +110,7 @@ var stateFields = map[string]string{
 	"Newcomers":           "grants vaultUsers userVaults people",
 	"grant":               "t who",
 	"OperationPattern":    "classes",
-	"HighVolume":          "-MinCalls -VaultMinCalls -Factor m vaults -lastKey -last",
+	"HighVolume":          "-MinCalls -VaultMinCalls -Factor m vaults -lastKey -last -lastVault -lastVV",
 	"volume":              "hour n prev peak first alerted held heldHour week",
 	"vaultVolume":         "volume callers people",
 	"UnusualIP":           "pairs -lastKey -last",
@@ -1054,7 +1054,7 @@ func (e *Engine) loadEngine(r *stateReader) (func(), error) {
 	}
 	return func() {
 		e.Stats = st
-		e.vaults = vaults
+		e.vaults, e.lastVault = vaults, ""
 		// The caps are the engine's own.
 		anywhere.max, onVault.max, nets.max = e.anywhere.max, e.onVault.max, e.nets.max
 		e.anywhere, e.onVault, e.nets = anywhere, onVault, nets
@@ -1516,7 +1516,7 @@ func (d *HighVolume) saveState(w *stateWriter) {
 func (d *HighVolume) loadState(r *stateReader) (func(), error) {
 	r.version(3)
 	if !r.bool() {
-		return func() { d.m, d.vaults, d.last = nil, nil, nil }, r.err
+		return func() { d.m, d.vaults, d.last, d.lastVV = nil, nil, nil, nil }, r.err
 	}
 	minCalls := setting(r, "MinCalls", d.MinCalls, r.int())
 	vaultMinCalls := setting(r, "VaultMinCalls", d.VaultMinCalls, r.int())
@@ -1546,7 +1546,7 @@ func (d *HighVolume) loadState(r *stateReader) (func(), error) {
 	}
 	return func() {
 		d.MinCalls, d.VaultMinCalls, d.Factor, d.m, d.vaults = minCalls, vaultMinCalls, factor, m, vaults
-		d.last = nil
+		d.last, d.lastVV = nil, nil
 	}, nil
 }
 

@@ -43,6 +43,9 @@ type HighVolume struct {
 	// calls come in runs. Not state.
 	lastKey vp
 	last    *volume
+	// lastVault and lastVV cache the last vault's entry in vaults.
+	lastVault string
+	lastVV    *vaultVolume
 }
 
 // volume is one counter's profile.
@@ -242,13 +245,18 @@ func (d *HighVolume) Observe(c *Context) {
 // own threshold. It returns the vault's profile.
 func (d *HighVolume) vault(c *Context, hour time.Time) *vaultVolume {
 	e := c.Event
-	v, ok := d.vaults[e.Vault.ID]
-	if !ok {
-		if len(d.vaults) >= 1<<16 {
-			clear(d.vaults)
+	v := d.lastVV
+	if v == nil || e.Vault.ID != d.lastVault {
+		var ok bool
+		v, ok = d.vaults[e.Vault.ID]
+		if !ok {
+			if len(d.vaults) >= 1<<16 {
+				clear(d.vaults)
+			}
+			v = &vaultVolume{callers: map[string]int{}}
+			d.vaults[e.Vault.ID] = v
 		}
-		v = &vaultVolume{callers: map[string]int{}}
-		d.vaults[e.Vault.ID] = v
+		d.lastVault, d.lastVV = e.Vault.ID, v
 	}
 	if !hour.Equal(v.hour) {
 		if !v.roll(hour, int(float64(d.VaultMinCalls)/d.Factor)) {
