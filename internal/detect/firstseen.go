@@ -73,6 +73,33 @@ func (f *firstSeen[K]) remember(key K, first time.Time) {
 	f.next = (f.next + 1) % recentKeys
 }
 
+// lastEntry caches the last key asked of a map of pointers whose entries
+// are made once and never replaced: a caller's calls come in runs, and a
+// vault's records in a blob. A cache, not state: its owner drops it when
+// the map is replaced (a state load).
+type lastEntry[K comparable, V any] struct {
+	key K
+	v   *V
+}
+
+// get returns m[key], made with mk when missing (m starts afresh at max
+// entries), from the cache when key was the last asked.
+func (l *lastEntry[K, V]) get(m map[K]*V, key K, max int, mk func() *V) *V {
+	if l.v != nil && l.key == key {
+		return l.v
+	}
+	v, ok := m[key]
+	if !ok {
+		if len(m) >= max {
+			clear(m)
+		}
+		v = mk()
+		m[key] = v
+	}
+	l.key, l.v = key, v
+	return v
+}
+
 // vp is a (vault, principal) key.
 type vp struct{ vault, principal string }
 

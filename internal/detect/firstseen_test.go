@@ -41,9 +41,9 @@ func dropRecentAll(e *Engine) {
 		case *CryptoVolume:
 			d.pairs.dropRecent()
 		case *HighVolume:
-			d.lastKey, d.last, d.lastVault, d.lastVV = vp{}, nil, "", nil
+			d.lastPair, d.lastVault = lastEntry[vp, volume]{}, lastEntry[string, vaultVolume]{}
 		case *UnusualIP:
-			d.lastKey, d.last = vp{}, nil
+			d.lastPair = lastEntry[vp, netProfile]{}
 		case *Newcomers:
 			d.people.dropRecent()
 		case *OperationPattern:

@@ -35,9 +35,7 @@ import (
 type UnusualIP struct {
 	pairs map[vp]*netProfile
 
-	// lastKey and last cache the last pair's entry in pairs. Not state.
-	lastKey vp
-	last    *netProfile
+	lastPair lastEntry[vp, netProfile] // the last pair's entry in pairs
 }
 
 type netProfile struct {
@@ -122,19 +120,7 @@ func (d *UnusualIP) Observe(c *Context) {
 		kind = "cloud:" + c.IP.Cloud
 	}
 	key := vp{e.Vault.ID, c.Principal}
-	p := d.last
-	if p == nil || key != d.lastKey {
-		var ok bool
-		p, ok = d.pairs[key]
-		if !ok {
-			if len(d.pairs) >= 1<<21 {
-				clear(d.pairs)
-			}
-			p = &netProfile{}
-			d.pairs[key] = p
-		}
-		d.lastKey, d.last = key, p
-	}
+	p := d.lastPair.get(d.pairs, key, 1<<21, func() *netProfile { return &netProfile{} })
 	known, kindKnown := p.knows(nw), p.kinds&kindBit(kind) != 0
 	person := e.Caller.Type == event.IdentityUser
 	if pd := p.pending; pd != nil {

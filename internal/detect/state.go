@@ -110,10 +110,10 @@ var stateFields = map[string]string{
 	"Newcomers":           "grants vaultUsers userVaults people",
 	"grant":               "t who",
 	"OperationPattern":    "classes",
-	"HighVolume":          "-MinCalls -VaultMinCalls -Factor m vaults -lastKey -last -lastVault -lastVV",
+	"HighVolume":          "-MinCalls -VaultMinCalls -Factor m vaults -lastPair -lastVault",
 	"volume":              "hour n prev peak first alerted held heldHour week",
 	"vaultVolume":         "volume callers people",
-	"UnusualIP":           "pairs -lastKey -last",
+	"UnusualIP":           "pairs -lastPair",
 	"netProfile":          "nets kinds pending",
 	"pendingNet":          "prior label byDeeds",
 	"Prior":               "json",
@@ -1516,7 +1516,9 @@ func (d *HighVolume) saveState(w *stateWriter) {
 func (d *HighVolume) loadState(r *stateReader) (func(), error) {
 	r.version(3)
 	if !r.bool() {
-		return func() { d.m, d.vaults, d.last, d.lastVV = nil, nil, nil, nil }, r.err
+		return func() {
+			d.m, d.vaults, d.lastPair, d.lastVault = nil, nil, lastEntry[vp, volume]{}, lastEntry[string, vaultVolume]{}
+		}, r.err
 	}
 	minCalls := setting(r, "MinCalls", d.MinCalls, r.int())
 	vaultMinCalls := setting(r, "VaultMinCalls", d.VaultMinCalls, r.int())
@@ -1546,7 +1548,7 @@ func (d *HighVolume) loadState(r *stateReader) (func(), error) {
 	}
 	return func() {
 		d.MinCalls, d.VaultMinCalls, d.Factor, d.m, d.vaults = minCalls, vaultMinCalls, factor, m, vaults
-		d.last, d.lastVV = nil, nil
+		d.lastPair, d.lastVault = lastEntry[vp, volume]{}, lastEntry[string, vaultVolume]{}
 	}, nil
 }
 
@@ -1624,7 +1626,7 @@ func (d *UnusualIP) saveState(w *stateWriter) {
 func (d *UnusualIP) loadState(r *stateReader) (func(), error) {
 	r.version(2)
 	if !r.bool() {
-		return func() { d.pairs, d.last = nil, nil }, r.err
+		return func() { d.pairs, d.lastPair = nil, lastEntry[vp, netProfile]{} }, r.err
 	}
 	n := r.count()
 	pairs := make(map[vp]*netProfile, n)
@@ -1651,7 +1653,7 @@ func (d *UnusualIP) loadState(r *stateReader) (func(), error) {
 		}
 		pairs[k] = p
 	}
-	return func() { d.pairs, d.last = pairs, nil }, nil
+	return func() { d.pairs, d.lastPair = pairs, lastEntry[vp, netProfile]{} }, nil
 }
 
 func (d *UserAppPair) saveState(w *stateWriter) {

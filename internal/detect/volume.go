@@ -39,13 +39,9 @@ type HighVolume struct {
 	m             map[vp]*volume
 	vaults        map[string]*vaultVolume
 
-	// lastKey and last cache the last pair's entry in m: a caller's
-	// calls come in runs. Not state.
-	lastKey vp
-	last    *volume
-	// lastVault and lastVV cache the last vault's entry in vaults.
-	lastVault string
-	lastVV    *vaultVolume
+	// The last pair's entry in m, and the last vault's in vaults.
+	lastPair  lastEntry[vp, volume]
+	lastVault lastEntry[string, vaultVolume]
 }
 
 // volume is one counter's profile.
@@ -185,19 +181,7 @@ func (d *HighVolume) Observe(c *Context) {
 	hour := e.Time.Truncate(time.Hour)
 	vv := d.vault(c, hour)
 	key := vp{e.Vault.ID, c.Principal}
-	v := d.last
-	if v == nil || key != d.lastKey {
-		var ok bool
-		v, ok = d.m[key]
-		if !ok {
-			if len(d.m) >= 1<<21 {
-				clear(d.m)
-			}
-			v = &volume{}
-			d.m[key] = v
-		}
-		d.lastKey, d.last = key, v
-	}
+	v := d.lastPair.get(d.m, key, 1<<21, func() *volume { return &volume{} })
 	near := int(float64(d.MinCalls) / d.Factor)
 	person := e.Caller.Type == event.IdentityUser
 	learned := e.Time.Sub(c.SinceOnVault) >= c.Config.LearningPeriod
@@ -245,19 +229,7 @@ func (d *HighVolume) Observe(c *Context) {
 // own threshold. It returns the vault's profile.
 func (d *HighVolume) vault(c *Context, hour time.Time) *vaultVolume {
 	e := c.Event
-	v := d.lastVV
-	if v == nil || e.Vault.ID != d.lastVault {
-		var ok bool
-		v, ok = d.vaults[e.Vault.ID]
-		if !ok {
-			if len(d.vaults) >= 1<<16 {
-				clear(d.vaults)
-			}
-			v = &vaultVolume{callers: map[string]int{}}
-			d.vaults[e.Vault.ID] = v
-		}
-		d.lastVault, d.lastVV = e.Vault.ID, v
-	}
+	v := d.lastVault.get(d.vaults, e.Vault.ID, 1<<16, func() *vaultVolume { return &vaultVolume{callers: map[string]int{}} })
 	if !hour.Equal(v.hour) {
 		if !v.roll(hour, int(float64(d.VaultMinCalls)/d.Factor)) {
 			return v
