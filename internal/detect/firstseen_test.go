@@ -46,6 +46,7 @@ func dropRecentAll(e *Engine) {
 			d.lastPair = lastEntry[vp, netProfile]{}
 		case *Newcomers:
 			d.people.dropRecent()
+			d.near = nearMemo{}
 		case *OperationPattern:
 			d.classes.dropRecent()
 		case *PolicyChangeThenGet:

@@ -33,6 +33,16 @@ type Newcomers struct {
 	// listed a vault, in any provider: someone reading Vault secrets for
 	// weeks is no new employee in Azure.
 	people *firstSeen[string]
+
+	near nearMemo
+}
+
+// nearMemo is the last answer of NearbyBefore, for a caller's address
+// before it was first seen. A cache, not state.
+type nearMemo struct {
+	who   string
+	ip    netip.Addr
+	known bool
 }
 
 // maxPeople bounds the people tracked per vault and the vaults per person.
@@ -211,8 +221,15 @@ func (d *Newcomers) Observe(c *Context) {
 		// it starts. One first seen at an address far from every network
 		// the organisation ever called from, on a vault nobody opened in
 		// the day before, is an application the attacker registered.
-		if !e.IP.IsValid() || e.IP.IsPrivate() || e.IP.IsLoopback() || c.NearbyBefore(firstAnywhere) ||
-			granted && e.Time.Sub(g.t) < newAppGrantMemory {
+		if !e.IP.IsValid() || e.IP.IsPrivate() || e.IP.IsLoopback() || granted && e.Time.Sub(g.t) < newAppGrantMemory {
+			return
+		}
+		// The neighbourhood is looked at once per caller and address: a
+		// new application's first hour may be thousands of calls.
+		if d.near.who != c.Principal || d.near.ip != e.IP {
+			d.near.who, d.near.ip, d.near.known = c.Principal, e.IP, c.NearbyBefore(firstAnywhere)
+		}
+		if d.near.known {
 			return
 		}
 		c.Raise(Finding{Type: alert.UnusualApplication,

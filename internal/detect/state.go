@@ -107,7 +107,7 @@ var stateFields = map[string]string{
 	"policyChange":        "t vault op first",
 	"ListThenGet":         "-MinReads -Window runs peak",
 	"listRun":             "t objects alerted",
-	"Newcomers":           "grants vaultUsers userVaults people",
+	"Newcomers":           "grants vaultUsers userVaults people -near",
 	"grant":               "t who",
 	"OperationPattern":    "classes",
 	"HighVolume":          "-MinCalls -VaultMinCalls -Factor m vaults -lastPair -lastVault",
@@ -1434,7 +1434,9 @@ func (d *Newcomers) loadState(r *stateReader) (func(), error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	return func() { d.grants, d.vaultUsers, d.userVaults, d.people = grants, vaultUsers, userVaults, people }, nil
+	return func() {
+		d.grants, d.vaultUsers, d.userVaults, d.people, d.near = grants, vaultUsers, userVaults, people, nearMemo{}
+	}, nil
 }
 
 // saveSetMap writes a map of string sets (map[string]bool whose values
