@@ -45,3 +45,36 @@ func BenchmarkReadAllAzure(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/record")
 }
+
+// BenchmarkScanAzure is the record scanner alone over Azure records, as
+// JSON Lines and as one Event Hubs capture (a records wrapper on one line).
+func BenchmarkScanAzure(b *testing.B) {
+	recs := testutil.AzureRecords(4096, 1)
+	for _, bc := range []struct {
+		name string
+		data []byte
+	}{
+		{"lines", append(bytes.Join(recs, []byte("\n")), '\n')},
+		{"wrapper", append(append([]byte(`{"records":[`), bytes.Join(recs, []byte(","))...), "]}\n"...)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			sc := NewScanner(bytes.NewReader(bc.data), 0)
+			b.SetBytes(int64(len(bc.data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				sc.Reset(bytes.NewReader(bc.data))
+				n := 0
+				for sc.Scan() {
+					if sc.Err() != nil {
+						b.Fatal(sc.Err())
+					}
+					n++
+				}
+				if n != len(recs) {
+					b.Fatalf("%d records, want %d", n, len(recs))
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(recs)), "ns/record")
+		})
+	}
+}

@@ -2,9 +2,11 @@ package auditlog
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 )
 
 // DefaultMaxRecord is the largest record (one JSON object, one line) the
@@ -293,7 +295,7 @@ func (s *Scanner) lineRecord() (ok, done bool) {
 		i := bytes.IndexByte(w[from:], '\n')
 		if i >= 0 {
 			i += from
-			line := bytes.TrimRight(w[:i], " \t\r")
+			line := trimLineEnd(w[:i])
 			if len(line) > s.max {
 				recLine, recOff := s.line, s.off
 				s.consume(i + 1)
@@ -316,7 +318,7 @@ func (s *Scanner) lineRecord() (ok, done bool) {
 		if !s.fill() {
 			// Last line, without a newline.
 			w = s.buf[s.start:s.end]
-			line := bytes.TrimRight(w, " \t\r")
+			line := trimLineEnd(w)
 			if len(line) < 2 || line[len(line)-1] != '}' {
 				return false, false
 			}
@@ -331,6 +333,13 @@ func (s *Scanner) lineRecord() (ok, done bool) {
 // valueRecord scans one object value (possibly over many lines).
 func (s *Scanner) valueRecord() bool {
 	line, off := s.line, s.off
+	if n := compactValueEnd(s.buf[s.start:s.end]); n > 0 && n <= s.max {
+		// A one-line record whole in the window: no line to count.
+		rec := s.buf[s.start : s.start+n]
+		s.start += n
+		s.off += int64(n)
+		return s.emit(rec, line, off)
+	}
 	n, ok := s.scanValue(0, true)
 	if !ok {
 		if s.err != nil {
@@ -394,9 +403,8 @@ func (s *Scanner) scanValue(depth int, keep bool) (n int, ok bool) {
 			case '"':
 				// Most of a record's bytes are inside strings: jump past
 				// one that holds no escape and no line end within the
-				// window (vectorised searches), else go byte by byte.
-				w := s.buf[s.start+i : s.end]
-				if j := bytes.IndexByte(w, '"'); j >= 0 && bytes.IndexByte(w[:j], '\\') < 0 && bytes.IndexByte(w[:j], '\n') < 0 {
+				// window, else go byte by byte.
+				if j := plainStringEnd(s.buf[s.start+i : s.end]); j >= 0 {
 					i += j + 1
 				} else {
 					inStr = true
@@ -430,6 +438,34 @@ func (s *Scanner) scanValue(depth int, keep bool) (n int, ok bool) {
 			i = 0
 		}
 	}
+}
+
+// compactValueEnd returns the length of the object or array that starts
+// w when it ends within w, on the same line, and its strings hold no
+// escape: the records of an Event Hubs capture, all on one line. Else it
+// returns -1, and scanValue reads the value as usual; where this returns
+// a length, scanValue would return the same.
+func compactValueEnd(w []byte) int {
+	depth := 0
+	for i := 0; i < len(w); i++ {
+		switch w[i] {
+		case '"':
+			j := plainStringEnd(w[i+1:])
+			if j < 0 {
+				return -1
+			}
+			i += j + 1
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth--; depth <= 0 {
+				return i + 1
+			}
+		case '\n':
+			return -1
+		}
+	}
+	return -1
 }
 
 // skipScalar passes over a string, number or literal inside an array.
@@ -541,6 +577,20 @@ func (s *Scanner) takeLine() ([]byte, bool) {
 	}
 }
 
+// trimLineEnd returns b without the spaces, tabs and carriage returns
+// that end it.
+func trimLineEnd(b []byte) []byte {
+	for len(b) > 0 {
+		switch b[len(b)-1] {
+		case ' ', '\t', '\r':
+			b = b[:len(b)-1]
+		default:
+			return b
+		}
+	}
+	return b
+}
+
 func printable(b []byte) bool {
 	for _, c := range b {
 		if c < 0x20 && c != '\t' || c == 0x7f {
@@ -552,4 +602,43 @@ func printable(b []byte) bool {
 
 func isBinary(b []byte) bool {
 	return bytes.IndexByte(b, 0) >= 0
+}
+
+// plainStringEnd returns the index of the first '"' in w when no '\\' or
+// line end comes before it, else -1: the end of a string without escape
+// whose text starts w.
+//
+// Most strings are short: their first bytes are looked at eight at a time
+// in a register (the has-zero-byte trick, for the three bytes at once),
+// which costs less than the setup of a vectorised search; the rest of a
+// long one is left to bytes.IndexByte, so that it is never read byte by
+// byte.
+func plainStringEnd(w []byte) int {
+	const (
+		lsb = 0x0101010101010101
+		msb = 0x8080808080808080
+	)
+	i := 0
+	for ; i+8 <= len(w) && i < 32; i += 8 {
+		x := binary.LittleEndian.Uint64(w[i:])
+		q := x ^ ('"' * lsb)
+		b := x ^ ('\\' * lsb)
+		n := x ^ ('\n' * lsb)
+		// The lowest byte flagged is the first one equal to one of the
+		// three (flags above it may be false).
+		if t := ((q-lsb)&^q | (b-lsb)&^b | (n-lsb)&^n) & msb; t != 0 {
+			if j := i + bits.TrailingZeros64(t)/8; w[j] == '"' {
+				return j
+			}
+			return -1
+		}
+	}
+	j := bytes.IndexByte(w[i:], '"')
+	if j < 0 {
+		return -1
+	}
+	if bytes.IndexByte(w[i:i+j], '\\') >= 0 || bytes.IndexByte(w[i:i+j], '\n') >= 0 {
+		return -1
+	}
+	return i + j
 }

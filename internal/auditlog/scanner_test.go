@@ -169,3 +169,79 @@ func TestScannerOffsets(t *testing.T) {
 		t.Fatalf("consumed %d of %d", sc.Consumed(), len(in))
 	}
 }
+
+func TestPlainStringEnd(t *testing.T) {
+	naive := func(w []byte) int {
+		for j, c := range w {
+			switch c {
+			case '"':
+				return j
+			case '\\', '\n':
+				return -1
+			}
+		}
+		return -1
+	}
+	var cases []string
+	for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 31, 32, 33, 40, 100} {
+		pad := strings.Repeat("a", n)
+		cases = append(cases, pad, pad+`"`, pad+`\"`, pad+"\n\"", pad+`"\`, pad+"\"\n", pad+"\x80\xff\"", pad+`"`+pad, pad+`\`+pad+`"`)
+	}
+	for _, c := range cases {
+		for i := 0; i <= len(c); i++ {
+			w := []byte(c[i:])
+			if got, want := plainStringEnd(w), naive(w); got != want {
+				t.Errorf("plainStringEnd(%q) = %d, want %d", w, got, want)
+			}
+		}
+	}
+}
+
+// valueEnd is what scanValue finds in w, byte by byte: the length of the
+// object or array at its start, or -1 when it is not closed on w's first
+// line.
+func valueEnd(w []byte) int {
+	depth, inStr, esc := 0, false, false
+	for i, c := range w {
+		switch {
+		case c == '\n':
+			return -1
+		case esc:
+			esc = false
+		case inStr && c == '\\':
+			esc = true
+		case c == '"':
+			inStr = !inStr
+		case inStr:
+		case c == '{' || c == '[':
+			depth++
+		case c == '}' || c == ']':
+			if depth--; depth <= 0 {
+				return i + 1
+			}
+		}
+	}
+	return -1
+}
+
+func FuzzCompactValueEnd(f *testing.F) {
+	for _, s := range []string{
+		`{"a":"b"},{"c":1}`,
+		`{"a":"b\"}"},`,
+		`{"a":["}",{"b":"]"}]}`,
+		"{\"a\":\"b\n\"}",
+		`{"records":[{"a":1}]}`,
+		`{"a":"` + strings.Repeat("x", 40) + `"}`,
+		`[1,2,{"a":"\\"}]`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, w []byte) {
+		if len(w) == 0 || w[0] != '{' && w[0] != '[' {
+			return
+		}
+		if n := compactValueEnd(w); n >= 0 && n != valueEnd(w) {
+			t.Fatalf("compactValueEnd(%q) = %d, scanValue finds %d", w, n, valueEnd(w))
+		}
+	})
+}

@@ -93,7 +93,7 @@ func (d *Decoder) activity(o *fastjson.Object, loc event.Location, emit record.E
 	if foldAny(status, "Start", "Started", "Accept", "Accepted") {
 		return record.Skip("activity started")
 	}
-	t, err := f.timeOf(f.timeKey)
+	t, err := f.timeOf(f.timeKey, &d.minute)
 	if err != nil {
 		return err
 	}

@@ -75,12 +75,14 @@ func Detect(v *fastjson.Value) bool {
 // Decoder decodes the records of one stream. It is not safe for concurrent
 // use.
 type Decoder struct {
-	ev  event.Event
-	in  record.Interner
-	f   fields
-	idp fastjson.Parser // parses an Identity column written as JSON text
-	key []byte          // scratch for the object and caller memo keys
-	ids arena           // correlation ids
+	ev     event.Event
+	in     record.Interner
+	f      fields
+	idp    fastjson.Parser // parses an Identity column written as JSON text
+	key    []byte          // scratch for the object and caller memo keys
+	ids    arena           // correlation ids
+	shape  shape           // the raw reader's memory of the records
+	minute minuteCache     // the minute of the last time read
 
 	// For activity-log records: Properties written as JSON text, and the
 	// request body within them.
@@ -171,7 +173,7 @@ func (d *Decoder) decode(loc event.Location, emit record.Emit) error {
 	if f.opKey == "OperationName" {
 		missing = "TimeGenerated"
 	}
-	t, err := f.timeOf(missing)
+	t, err := f.timeOf(missing, &d.minute)
 	if err != nil {
 		return err
 	}
@@ -267,6 +269,11 @@ const vaultIDPrefix = "azure-keyvault:"
 // the record has no id.
 func (d *Decoder) object(ev *event.Event) {
 	f := &d.f
+	e := f.propsEntry
+	if e != nil && e.objectOK {
+		ev.Object = e.object
+		return
+	}
 	u, fromID := f.id, true
 	if len(u) == 0 {
 		u, fromID = f.requestURI.str(), false
@@ -281,6 +288,9 @@ func (d *Decoder) object(ev *event.Event) {
 		d.obj.put(d.key, obj)
 	}
 	ev.Object = obj
+	if e != nil {
+		e.object, e.objectOK = obj, true
+	}
 }
 
 func boolByte(b bool) byte {

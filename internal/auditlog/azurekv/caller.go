@@ -39,30 +39,70 @@ const (
 // field returns where the claim of that name is kept, or nil for a claim
 // the decoder does not read.
 func (c *claims) field(name []byte) *[]byte {
+	return c.at(claimIndex(name))
+}
+
+// numClaims is the number of claims the decoder reads.
+const numClaims = 12
+
+// claimIndex numbers the claims the decoder reads, from 0; it returns -1
+// for another claim.
+func claimIndex(name []byte) int {
 	switch string(name) {
 	case "oid":
-		return &c.oid
+		return 0
 	case claimOIDLong, flatOIDLong:
-		return &c.oidLong
+		return 1
 	case "upn":
-		return &c.upn
+		return 2
 	case claimUPNLong, flatUPNLong:
-		return &c.upnLong
+		return 3
 	case claimNameLong, flatNameLong:
-		return &c.nameLong
+		return 4
 	case "unique_name":
-		return &c.uniqueName
+		return 5
 	case "appid":
-		return &c.appid
+		return 6
 	case "azp":
-		return &c.azp
+		return 7
 	case "idtyp":
-		return &c.idtyp
+		return 8
 	case "xms_mirid":
-		return &c.mirid
+		return 9
 	case "tid":
-		return &c.tid
+		return 10
 	case claimTIDLong, flatTIDLong:
+		return 11
+	}
+	return -1
+}
+
+// at returns where the claim numbered n (claimIndex) is kept, or nil.
+func (c *claims) at(n int) *[]byte {
+	switch n {
+	case 0:
+		return &c.oid
+	case 1:
+		return &c.oidLong
+	case 2:
+		return &c.upn
+	case 3:
+		return &c.upnLong
+	case 4:
+		return &c.nameLong
+	case 5:
+		return &c.uniqueName
+	case 6:
+		return &c.appid
+	case 7:
+		return &c.azp
+	case 8:
+		return &c.idtyp
+	case 9:
+		return &c.mirid
+	case 10:
+		return &c.tid
+	case 11:
 		return &c.tidLong
 	}
 	return nil
@@ -129,13 +169,21 @@ func (d *Decoder) claims(id *fastjson.Value) {
 
 // caller sets ev.Caller from the claims.
 func (d *Decoder) caller(ev *event.Event) {
-	d.key = d.f.claims.appendKey(d.key[:0])
-	if c, ok := d.who.get(d.key); ok {
-		ev.Caller = c
+	e := d.f.idEntry
+	if e != nil && e.callerOK {
+		ev.Caller = e.caller
 		return
 	}
-	d.makeCaller(&ev.Caller)
-	d.who.put(d.key, ev.Caller)
+	d.key = d.f.claims.appendKey(d.key[:0])
+	c, ok := d.who.get(d.key)
+	if !ok {
+		d.makeCaller(&c)
+		d.who.put(d.key, c)
+	}
+	ev.Caller = c
+	if e != nil {
+		e.caller, e.callerOK = c, true
+	}
 }
 
 // makeCaller fills cl from the claims.

@@ -42,6 +42,11 @@ type fields struct {
 
 	claims claims
 
+	// The raw reader only: the remembered identity and properties objects
+	// (objmemo.go) the record holds, or nil.
+	idEntry    *identityEntry
+	propsEntry *propsEntry
+
 	// The tree reader only: the properties and identity values, read
 	// after the top-level keys (the raw reader reads them in place).
 	props    *fastjson.Value
@@ -151,8 +156,8 @@ func eqLowerASCII(b []byte, s string) bool {
 }
 
 // timeOf returns the record's time, or the error for a malformed one or,
-// naming the field missing, for none.
-func (f *fields) timeOf(missing string) (time.Time, error) {
+// naming the field missing, for none. mc is the stream's last minute.
+func (f *fields) timeOf(missing string, mc *minuteCache) (time.Time, error) {
 	switch f.time.kind {
 	case kindAbsent:
 		return time.Time{}, record.Missing(missing)
@@ -160,7 +165,7 @@ func (f *fields) timeOf(missing string) (time.Time, error) {
 	default:
 		return time.Time{}, record.Invalid(f.timeKey, "a string")
 	}
-	t, ok := parseTime(f.time.text)
+	t, ok := mc.parseTime(f.time.text)
 	if !ok || t.IsZero() {
 		return time.Time{}, record.Invalid(f.timeKey, "an RFC 3339 time")
 	}

@@ -27,6 +27,11 @@ import (
 // record and stays the reference: the raw reader accepts only records
 // fastjson and Detect accept, and gives the same events and errors for
 // them (TestDecodeRawMatchesTree, FuzzDecodeRawMatchesTree).
+//
+// It remembers the identity and properties objects it read last
+// (objmemo.go): a record that repeats one is read with one comparison of
+// bytes there, and the decoder takes the caller or object it made of it
+// before (TestDecodeRawRepeats).
 
 // maxRawDepth bounds the nesting the raw reader follows (fastjson's bound
 // is 300; deeper records are left to it).
@@ -41,7 +46,7 @@ var _ record.RawDecoder = (*Decoder)(nil)
 func (d *Decoder) DecodeRaw(rec []byte, loc event.Location, emit record.Emit) (ok bool, err error) {
 	f := &d.f
 	f.reset()
-	if !f.scanNative(rec) {
+	if !f.scanNative(rec, &d.shape) {
 		return false, nil
 	}
 	return true, d.decode(loc, emit)
@@ -78,24 +83,25 @@ const (
 )
 
 // scanNative reads the native record b into f. It reports false when b is
-// not a record it is sure of (see above); f is then to be reset.
+// not a record it is sure of (see above); f is then to be reset. sh is the
+// memory of the stream's records (objmemo.go).
 //
 // It is one loop over the members of the four objects it walks (the
 // record, identity, identity.claim, properties), with the common tokens
-// read inline: a record is mostly short strings, each found with one
-// bytes.IndexByte.
-func (f *fields) scanNative(b []byte) bool {
+// read inline.
+func (f *fields) scanNative(b []byte, sh *shape) bool {
 	var seen uint
 	descEscaped := false
 	in := inTop
-	// Most records hold no escape at all: one look at the whole record
-	// spares looking into each key and value.
+	// Most records hold no backslash at all: one look at the whole
+	// record spares looking for escapes in each string.
 	esc := bytes.IndexByte(b, '\\') >= 0
 	i := ws(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return false
 	}
 	i = ws(b, i+1)
+	var idFrom, propsFrom int // where identity and properties start
 	for {
 		// A member: its key (without escapes: the tree reader would
 		// unescape them), a colon, and the value at b[i].
@@ -103,16 +109,12 @@ func (f *fields) scanNative(b []byte) bool {
 			return false // also an empty record: no operationName
 		}
 		i++
-		n := bytes.IndexByte(b[i:], '"')
-		if n < 0 {
+		j := stringEnd(b, i, esc)
+		if j < 0 || b[j] != '"' {
 			return false
 		}
-		k := b[i : i+n : i+n]
-		if esc && bytes.IndexByte(k, '\\') >= 0 {
-			return false
-		}
-		i += n
-		i = ws(b, i+1)
+		k := b[i:j:j]
+		i = ws(b, j+1)
 		if i >= len(b) || b[i] != ':' {
 			return false
 		}
@@ -165,6 +167,18 @@ func (f *fields) scanNative(b []byte) bool {
 					return false
 				}
 				seen |= seenIdentity
+				if e, n := sh.ids.find(b, i); e != nil {
+					if !e.callerOK {
+						// Else the claims are not read: the caller
+						// is the one made of them before.
+						e.restore(b, i, &f.claims)
+					}
+					f.idEntry = e
+					seen |= seenClaim
+					i += n
+					break
+				}
+				idFrom = i
 				if in, i = inIdentity, ws(b, i+1); i < len(b) && b[i] != '}' {
 					continue
 				}
@@ -178,6 +192,14 @@ func (f *fields) scanNative(b []byte) bool {
 					return false
 				}
 				seen |= seenProps
+				if e, n := sh.props.find(b, i); e != nil {
+					e.restore(b, i, f)
+					f.propsEntry = e
+					seen |= e.seen
+					i += n
+					break
+				}
+				propsFrom = i
 				if in, i = inProps, ws(b, i+1); i < len(b) && b[i] != '}' {
 					continue
 				}
@@ -263,8 +285,10 @@ func (f *fields) scanNative(b []byte) bool {
 					return false
 				}
 				in = inTop
+				f.idEntry = sh.rememberIdentity(b, idFrom, i, &f.claims)
 			case inProps:
 				in = inTop
+				f.propsEntry = sh.rememberProps(b, propsFrom, i, f, seen)
 			}
 		}
 		i = ws(b, i+1)
@@ -309,9 +333,8 @@ func (f *fields) native(seen uint, descEscaped bool) bool {
 // backslash.
 func skip(b []byte, i int, esc bool, depth int) int {
 	if b[i] == '"' {
-		n := bytes.IndexByte(b[i+1:], '"')
-		if n >= 0 && (!esc || n > 0 && b[i+n] != '\\') {
-			return i + n + 2
+		if j := stringEnd(b, i+1, esc); j >= 0 && b[j] == '"' {
+			return j + 1
 		}
 		return skipString(b, i+1)
 	}
@@ -371,15 +394,11 @@ func rawString(b []byte, i int, esc bool) ([]byte, int) {
 		return nil, -1
 	}
 	i++
-	n := bytes.IndexByte(b[i:], '"')
-	if n < 0 {
+	j := stringEnd(b, i, esc)
+	if j < 0 || b[j] != '"' {
 		return nil, -1
 	}
-	s := b[i : i+n : i+n]
-	if esc && bytes.IndexByte(s, '\\') >= 0 {
-		return nil, -1
-	}
-	return s, i + n + 1
+	return b[i:j:j], j + 1
 }
 
 // rawText reads the string at b[i], escapes or not, and returns its text
@@ -388,12 +407,14 @@ func rawText(b []byte, i int) (text []byte, escaped bool, end int) {
 	if i >= len(b) || b[i] != '"' {
 		return nil, false, -1
 	}
+	if j := stringStop(b, i+1); j >= 0 && b[j] == '"' {
+		return b[i+1 : j : j], false, j + 1
+	}
 	end = skipString(b, i+1)
 	if end < 0 {
 		return nil, false, -1
 	}
-	text = b[i+1 : end-1 : end-1]
-	return text, bytes.IndexByte(text, '\\') >= 0, end
+	return b[i+1 : end-1 : end-1], true, end
 }
 
 // rawValue reads the value at b[i] into dst, as setVal keeps it, and
@@ -495,22 +516,22 @@ func literal(b []byte, i int, lit string) int {
 
 // skipString returns the index after the string whose text starts at
 // b[i], or -1. Escapes are skipped as fastjson does, without checking
-// them: a quote is escaped when an odd number of backslashes precede it.
+// them: a quote is escaped when an odd number of backslashes precede it,
+// that is when a backslash, read from the left, takes it as the byte it
+// escapes.
 func skipString(b []byte, i int) int {
 	for {
-		n := bytes.IndexByte(b[i:], '"')
-		if n < 0 {
+		j := stringStop(b, i)
+		if j < 0 {
 			return -1
 		}
-		j := i + n
-		k := j
-		for k > i && b[k-1] == '\\' {
-			k--
-		}
-		if (j-k)%2 == 0 {
+		if b[j] == '"' {
 			return j + 1
 		}
-		i = j + 1
+		i = j + 2 // the backslash and the byte it escapes
+		if i > len(b) {
+			return -1
+		}
 	}
 }
 
