@@ -22,6 +22,7 @@ func (f *firstSeen[K]) dropRecent() {
 func dropRecentAll(e *Engine) {
 	e.lastIP, e.lastClass = netip.Addr{}, intel.Class{}
 	e.lastVault, e.lastVaultSince = "", time.Time{}
+	e.readers.last, e.readers.lastName, e.readers.lastFirst = objKey{}, "", time.Time{}
 	e.anywhere.dropRecent()
 	e.onVault.dropRecent()
 	e.nets.dropRecent()

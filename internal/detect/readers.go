@@ -33,27 +33,40 @@ type reader struct {
 type readers struct {
 	m       map[objKey][]reader
 	Evicted int64
+
+	// last is the last (object, reader) recorded, with its first read: a
+	// caller reading one secret again and again asks nothing of m. A
+	// cache, not state.
+	last      objKey
+	lastName  string
+	lastFirst time.Time
 }
 
 // see records a successful read.
 func (r *readers) see(e *event.Event) {
 	k := objKey{e.Vault.ID, e.Object.Kind, e.Object.Name}
+	name := callerName(e)
+	if k == r.last && name == r.lastName && !e.Time.Before(r.lastFirst) {
+		return
+	}
 	list, ok := r.m[k]
 	if !ok && len(r.m) >= maxReaderObjects {
 		r.Evicted += int64(len(r.m))
 		clear(r.m)
+		r.lastName = ""
 	}
-	name := callerName(e)
 	for i := range list {
 		if list[i].name == name {
 			if e.Time.Before(list[i].first) {
 				list[i].first = e.Time
 			}
+			r.last, r.lastName, r.lastFirst = k, name, list[i].first
 			return
 		}
 	}
 	if len(list) < maxReadersPerObject {
 		r.m[k] = append(list, reader{name, e.Time})
+		r.last, r.lastName, r.lastFirst = k, name, e.Time
 	}
 }
 

@@ -79,7 +79,7 @@ var stateFields = map[string]string{
 	"callerInfo": "name person",
 	"Stats":      "Events Findings Alerts Evicted",
 	"aggregator": "open byVP lastSweep -gap -emit -stats -readers",
-	"readers":    "m Evicted",
+	"readers":    "m Evicted -last -lastName -lastFirst",
 	"objKey":     "vault kind name",
 	"reader":     "name first",
 	"openAlert":  "a key vp objects seen net -changed",
