@@ -55,6 +55,15 @@ type fileReader struct {
 	br, gzbr *bufio.Reader
 	sc       *Scanner
 	dir      string // the folder of the last file it read
+
+	// In a merge: the lane being read, and the coroutine (iter.Pull) that
+	// reads one lane's file after another, pausing at the first event of
+	// a later hour than the merge's current one and after each file.
+	lane     *lane
+	next     func() (struct{}, bool)
+	stop     func()
+	yield    func(struct{}) bool
+	mergeOut record.Emit
 }
 
 // maxOpenFiles bounds the files a merge reads at once. Past it, a file
@@ -172,11 +181,9 @@ type lane struct {
 	start time.Time // its first event's time, as far as known beforehand
 
 	f       *fileReader
-	next    func() (struct{}, bool)
-	stop    func()
-	yield   func(struct{}) bool
 	held    event.Event // the first event past the horizon, kept until its hour
 	holding bool
+	done    bool // read to its end
 }
 
 // startOf is when the file at path starts: the hour of an Azure blob path,
@@ -213,10 +220,13 @@ func (r *Reader) startOf(path string) time.Time {
 func (r *Reader) merge(ctx context.Context, pending []*lane) error {
 	var active []*lane
 	defer func() {
+		// Every coroutine ends: those between files at once, those in a
+		// file (a merge stopped early) at its next record.
 		r.halted = true
-		for _, l := range active {
-			if l.stop != nil {
-				l.stop()
+		for _, f := range r.all {
+			if f.stop != nil {
+				f.stop()
+				f.next, f.stop, f.yield, f.lane = nil, nil, nil, nil
 			}
 		}
 		r.halted = false
@@ -258,11 +268,12 @@ func (r *Reader) merge(ctx context.Context, pending []*lane) error {
 				l.holding = false
 				r.out(&l.held)
 			}
-			if _, ok := l.next(); ok {
+			l.f.next()
+			if !l.done {
 				kept = append(kept, l) // holding an event of a later hour
 				continue
 			}
-			l.stop()
+			l.f.lane = nil
 			r.free = append(r.free, l.f)
 		}
 		clear(active[len(kept):])
@@ -271,28 +282,40 @@ func (r *Reader) merge(ctx context.Context, pending []*lane) error {
 	return nil
 }
 
-// open starts reading l: its file is read in a coroutine (iter.Pull) that
-// pauses at the first event of a later hour than the merge's current one.
+// open gives l a file reader, whose coroutine reads l's file when next
+// resumed.
 func (r *Reader) open(l *lane) *lane {
-	l.f = r.fileReader(l.path, func(e *event.Event) {
-		if r.halted {
-			l.f.stream.halt = true
-			return
+	f := r.fileReader(l.path, nil)
+	if f.next == nil {
+		f.mergeOut = func(e *event.Event) {
+			if r.halted {
+				f.stream.halt = true
+				return
+			}
+			if e.Time.Before(r.horizon) {
+				r.out(e)
+				return
+			}
+			l := f.lane
+			l.held, l.holding = *e, true
+			l.held.Caller.Policies = slices.Clone(e.Caller.Policies)
+			if !f.yield(struct{}{}) {
+				f.stream.halt = true
+			}
 		}
-		if e.Time.Before(r.horizon) {
-			r.out(e)
-			return
-		}
-		l.held, l.holding = *e, true
-		l.held.Caller.Policies = slices.Clone(e.Caller.Policies)
-		if !l.yield(struct{}{}) {
-			l.f.stream.halt = true
-		}
-	})
-	l.next, l.stop = iter.Pull(func(yield func(struct{}) bool) {
-		l.yield = yield
-		l.f.readFile(r, l.path)
-	})
+		f.next, f.stop = iter.Pull(func(yield func(struct{}) bool) {
+			f.yield = yield
+			for {
+				f.readFile(r, f.lane.path)
+				f.lane.done = true
+				if !yield(struct{}{}) {
+					return
+				}
+				f.stream.halt = false
+			}
+		})
+	}
+	f.stream.out, f.lane, l.f = f.mergeOut, l, f
 	return l
 }
 
