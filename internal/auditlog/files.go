@@ -38,10 +38,8 @@ type Reader struct {
 
 	formats []record.Format
 	out     record.Emit
-	// free holds file readers between files (LIFO, so that a rotated
-	// log's next file is usually read by the stream that holds the
-	// previous file's unanswered Vault requests), and all holds every one
-	// made, for the final flush.
+	// free holds file readers between files (see fileReader), and all
+	// holds every one made, for the final flush.
 	free, all []*fileReader
 
 	horizon time.Time // events before it go out, the rest wait (merge)
@@ -243,12 +241,10 @@ func (r *Reader) merge(ctx context.Context, pending []*lane) error {
 			}
 		}
 		if len(pending) > 0 && (!found || pending[0].start.Before(next)) && len(active) < maxOpenFiles {
-			next, found = pending[0].start, true
+			next = pending[0].start
 		}
-		if !found {
-			// Every open lane is waiting for its first read: start them.
-			next = time.Time{}
-		}
+		// (Something is always found: after a turn every open lane holds
+		// an event or has ended, and with none open a pending lane opens.)
 		r.horizon = next.Truncate(time.Hour).Add(time.Hour)
 		for len(pending) > 0 && pending[0].start.Before(r.horizon) && len(active) < maxOpenFiles {
 			active = append(active, r.open(pending[0]))
