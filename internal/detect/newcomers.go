@@ -20,10 +20,10 @@ import (
 // day of an access-policy change; an application that appears after someone
 // else changed the vault's access policy, or wrote a Vault policy its token
 // carries, in the week before (a deployment the admin granted); a person
-// whose peers (people who share another vault with them) already use the
-// vault (their team's vault they had not opened yet). A known identity
-// turning up on a vault nobody around it uses is the stolen-credential
-// pattern this looks for.
+// whose team (the people of another vault they use) already uses the vault
+// (their team's vault they had not opened yet). A known identity turning up
+// on a vault nobody around it uses is the stolen-credential pattern this
+// looks for.
 type Newcomers struct {
 	grants map[string]grant // vault -> last access-policy change
 	// People per vault and vaults per person, for peers.
