@@ -9,18 +9,28 @@ import (
 	"vaultwatch/internal/event"
 )
 
-// claims holds the token claims Key Vault logs about the caller. Data-plane
-// records use short claim names, control-plane (Vault*) records long URI
-// names, and Log Analytics flattens both into identity_claim_* columns.
-type claims struct {
-	oid, oidLong         []byte
-	upn, upnLong         []byte
-	nameLong, uniqueName []byte
-	appid, azp           []byte
-	idtyp                []byte
-	mirid                []byte
-	tid, tidLong         []byte
-}
+// claims holds the token claims Key Vault logs about the caller, indexed
+// by the claim constants below. Data-plane records use short claim names,
+// control-plane (Vault*) records long URI names, and Log Analytics
+// flattens both into identity_claim_* columns.
+type claims [numClaims][]byte
+
+// The claims the decoder reads, as indexes of claims.
+const (
+	cOID = iota
+	cOIDLong
+	cUPN
+	cUPNLong
+	cNameLong
+	cUniqueName
+	cAppID
+	cAZP
+	cIDTyp
+	cMIRID
+	cTID
+	cTIDLong
+	numClaims
+)
 
 // Claim names, as written in identity.claim and, with "/", ":" and "." as
 // "_", in flattened columns.
@@ -39,73 +49,42 @@ const (
 // field returns where the claim of that name is kept, or nil for a claim
 // the decoder does not read.
 func (c *claims) field(name []byte) *[]byte {
-	return c.at(claimIndex(name))
+	if n := claimIndex(name); n >= 0 {
+		return &c[n]
+	}
+	return nil
 }
 
-// numClaims is the number of claims the decoder reads.
-const numClaims = 12
-
-// claimIndex numbers the claims the decoder reads, from 0; it returns -1
-// for another claim.
+// claimIndex is the index in claims of the claim of that name, or -1 for
+// a claim the decoder does not read.
 func claimIndex(name []byte) int {
 	switch string(name) {
 	case "oid":
-		return 0
+		return cOID
 	case claimOIDLong, flatOIDLong:
-		return 1
+		return cOIDLong
 	case "upn":
-		return 2
+		return cUPN
 	case claimUPNLong, flatUPNLong:
-		return 3
+		return cUPNLong
 	case claimNameLong, flatNameLong:
-		return 4
+		return cNameLong
 	case "unique_name":
-		return 5
+		return cUniqueName
 	case "appid":
-		return 6
+		return cAppID
 	case "azp":
-		return 7
+		return cAZP
 	case "idtyp":
-		return 8
+		return cIDTyp
 	case "xms_mirid":
-		return 9
+		return cMIRID
 	case "tid":
-		return 10
+		return cTID
 	case claimTIDLong, flatTIDLong:
-		return 11
+		return cTIDLong
 	}
 	return -1
-}
-
-// at returns where the claim numbered n (claimIndex) is kept, or nil.
-func (c *claims) at(n int) *[]byte {
-	switch n {
-	case 0:
-		return &c.oid
-	case 1:
-		return &c.oidLong
-	case 2:
-		return &c.upn
-	case 3:
-		return &c.upnLong
-	case 4:
-		return &c.nameLong
-	case 5:
-		return &c.uniqueName
-	case 6:
-		return &c.appid
-	case 7:
-		return &c.azp
-	case 8:
-		return &c.idtyp
-	case 9:
-		return &c.mirid
-	case 10:
-		return &c.tid
-	case 11:
-		return &c.tidLong
-	}
-	return nil
 }
 
 // setTree records one claim read by the tree reader; values that are
@@ -121,8 +100,7 @@ func (c *claims) setTree(name []byte, x *fastjson.Value) {
 // appendKey appends the claims to key, each after its length, so that
 // equal keys mean equal claims.
 func (c *claims) appendKey(key []byte) []byte {
-	for _, v := range [...][]byte{c.oid, c.oidLong, c.upn, c.upnLong, c.nameLong, c.uniqueName,
-		c.appid, c.azp, c.idtyp, c.mirid, c.tid, c.tidLong} {
+	for _, v := range c {
 		key = binary.AppendUvarint(key, uint64(len(v)))
 		key = append(key, v...)
 	}
@@ -190,30 +168,30 @@ func (d *Decoder) caller(ev *event.Event) {
 func (d *Decoder) makeCaller(cl *event.Caller) {
 	c := &d.f.claims
 	in := &d.in
-	cl.ObjectID = in.Bytes(first(c.oid, c.oidLong))
-	upn := first(c.upn, c.upnLong)
-	if len(upn) == 0 && bytes.IndexByte(c.uniqueName, '@') >= 0 {
-		upn = c.uniqueName
+	cl.ObjectID = in.Bytes(first(c[cOID], c[cOIDLong]))
+	upn := first(c[cUPN], c[cUPNLong])
+	if len(upn) == 0 && bytes.IndexByte(c[cUniqueName], '@') >= 0 {
+		upn = c[cUniqueName]
 	}
 	cl.UPN = in.Bytes(upn)
-	cl.AppID = in.Bytes(first(c.appid, c.azp))
-	cl.TenantID = in.Bytes(first(c.tid, c.tidLong))
-	if len(c.mirid) > 0 {
-		cl.ResourceID = in.Lower(bytes.TrimRight(c.mirid, "/"))
+	cl.AppID = in.Bytes(first(c[cAppID], c[cAZP]))
+	cl.TenantID = in.Bytes(first(c[cTID], c[cTIDLong]))
+	if len(c[cMIRID]) > 0 {
+		cl.ResourceID = in.Lower(bytes.TrimRight(c[cMIRID], "/"))
 	}
 
 	switch {
-	case len(c.mirid) > 0:
+	case len(c[cMIRID]) > 0:
 		cl.Type = event.IdentityManagedIdentity
-		m := bytes.TrimRight(c.mirid, "/")
+		m := bytes.TrimRight(c[cMIRID], "/")
 		cl.DisplayName = in.Bytes(m[bytes.LastIndexByte(m, '/')+1:])
-	case string(c.idtyp) == "app":
+	case string(c[cIDTyp]) == "app":
 		cl.Type = event.IdentityServicePrincipal
-	case string(c.idtyp) == "user" || len(upn) > 0:
+	case string(c[cIDTyp]) == "user" || len(upn) > 0:
 		cl.Type = event.IdentityUser
 	case cl.ObjectID != "" || cl.AppID != "":
 		cl.Type = event.IdentityServicePrincipal
-	case len(c.nameLong) > 0:
+	case len(c[cNameLong]) > 0:
 		cl.Type = event.IdentityUser
 	default:
 		cl.Type = event.IdentityAnonymous
@@ -222,7 +200,7 @@ func (d *Decoder) makeCaller(cl *event.Caller) {
 		if cl.UPN != "" {
 			cl.DisplayName = cl.UPN
 		} else {
-			cl.DisplayName = in.Bytes(c.nameLong)
+			cl.DisplayName = in.Bytes(c[cNameLong])
 		}
 	}
 }

@@ -187,7 +187,7 @@ func (sh *shape) rememberIdentity(b []byte, from, to int, c *claims) *identityEn
 	}
 	e := sh.ids.add(b[from:to])
 	for n := range e.claims {
-		e.claims[n] = spanOf(*c.at(n), b, from)
+		e.claims[n] = spanOf(c[n], b, from)
 	}
 	e.callerOK = false
 	return e
@@ -197,7 +197,7 @@ func (sh *shape) rememberIdentity(b []byte, from, to int, c *claims) *identityEn
 func (e *identityEntry) restore(b []byte, from int, c *claims) {
 	for n, sp := range e.claims {
 		if sp.n != 0 {
-			*c.at(n) = sp.at(b, from)
+			c[n] = sp.at(b, from)
 		}
 	}
 }
