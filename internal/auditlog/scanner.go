@@ -2,11 +2,11 @@ package auditlog
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-	"math/bits"
+
+	"vaultwatch/internal/auditlog/record"
 )
 
 // DefaultMaxRecord is the largest record (one JSON object, one line) the
@@ -607,38 +607,9 @@ func isBinary(b []byte) bool {
 // plainStringEnd returns the index of the first '"' in w when no '\\' or
 // line end comes before it, else -1: the end of a string without escape
 // whose text starts w.
-//
-// Most strings are short: their first bytes are looked at eight at a time
-// in a register (the has-zero-byte trick, for the three bytes at once),
-// which costs less than the setup of a vectorised search; the rest of a
-// long one is left to bytes.IndexByte, so that it is never read byte by
-// byte.
 func plainStringEnd(w []byte) int {
-	const (
-		lsb = 0x0101010101010101
-		msb = 0x8080808080808080
-	)
-	i := 0
-	for ; i+8 <= len(w) && i < 32; i += 8 {
-		x := binary.LittleEndian.Uint64(w[i:])
-		q := x ^ ('"' * lsb)
-		b := x ^ ('\\' * lsb)
-		n := x ^ ('\n' * lsb)
-		// The lowest byte flagged is the first one equal to one of the
-		// three (flags above it may be false).
-		if t := ((q-lsb)&^q | (b-lsb)&^b | (n-lsb)&^n) & msb; t != 0 {
-			if j := i + bits.TrailingZeros64(t)/8; w[j] == '"' {
-				return j
-			}
-			return -1
-		}
+	if j := record.StringStop(w, 0, true); j >= 0 && w[j] == '"' {
+		return j
 	}
-	j := bytes.IndexByte(w[i:], '"')
-	if j < 0 {
-		return -1
-	}
-	if bytes.IndexByte(w[i:i+j], '\\') >= 0 || bytes.IndexByte(w[i:i+j], '\n') >= 0 {
-		return -1
-	}
-	return i + j
+	return -1
 }
